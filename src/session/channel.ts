@@ -1,0 +1,166 @@
+/**
+ * One of a session's 256 channels (spec 10.1): an ordered stream of typed events in each direction with its
+ * own bounded receive buffer, so a slow consumer on one channel never blocks another.
+ */
+import { AbortedError, InvalidArgumentError, WiremeshError } from '../errors.js';
+import { BoundedQueue } from './event-queue.js';
+
+export interface ChannelEvent {
+  /** Event type, 0-254 (255 is the internal channel-close signal and is never delivered). */
+  readonly type: number;
+  readonly payload: Uint8Array;
+}
+
+/** What a channel needs from its session. */
+export interface ChannelOwner {
+  /** Queues one event for sending; resolves when the channel accepted it (reliable channels wait for window). */
+  sendEvent(channel: Channel, type: number, payload: Uint8Array): Promise<void>;
+  /** Sends the channel-close signal (event type 255) and forgets the channel. */
+  closeChannel(channel: Channel): void;
+  /** The application took events out of the receive buffer (drives the reliable receive window). */
+  channelDrained(channel: Channel): void;
+}
+
+export type ChannelCloseReason = 'local' | 'remote' | 'session-closed' | 'failed';
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+export class Channel implements AsyncIterable<ChannelEvent> {
+  readonly id: number;
+  private readonly owner: ChannelOwner;
+  private readonly inbox: BoundedQueue<ChannelEvent>;
+  private waiters: Array<{ resolve: (e: ChannelEvent | null) => void; reject: (err: Error) => void }> = [];
+  private closeError: Error | null = null;
+  private _closed = false;
+  private _reason: ChannelCloseReason | null = null;
+  /** Events dropped because this channel's receive buffer was full (unreliable channels only). */
+  droppedFull = 0;
+  received = 0;
+  sent = 0;
+
+  constructor(id: number, owner: ChannelOwner, bufferEvents: number) {
+    this.id = id;
+    this.owner = owner;
+    this.inbox = new BoundedQueue<ChannelEvent>(bufferEvents);
+  }
+
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  get closeReason(): ChannelCloseReason | null {
+    return this._reason;
+  }
+
+  /** Free slots in the receive buffer. */
+  get receiveWindow(): number {
+    return this.inbox.free;
+  }
+
+  get buffered(): number {
+    return this.inbox.length;
+  }
+
+  /**
+   * Sends one event. `type` is 0-254. Resolves once the event is queued for the wire (at once on unreliable
+   * channels; after window space opens on reliable ones). Rejects with CHANNEL_CLOSED or SESSION_CLOSED.
+   */
+  send(type: number, payload: Uint8Array): Promise<void> {
+    if (!Number.isInteger(type) || type < 0 || type > 254) {
+      return Promise.reject(new InvalidArgumentError(`event type ${type} is out of range: use 0-254 (255 is reserved for channel close)`));
+    }
+    if (!(payload instanceof Uint8Array)) {
+      return Promise.reject(new InvalidArgumentError('event payload must be a Uint8Array (or Buffer)'));
+    }
+    if (this._closed) return Promise.reject(this.closedError());
+    this.sent++;
+    return this.owner.sendEvent(this, type, payload);
+  }
+
+  /** Next event, or null once the channel closed gracefully; rejects if it failed or on abort. */
+  recv(signal?: AbortSignal): Promise<ChannelEvent | null> {
+    const ev = this.inbox.shift();
+    if (ev !== undefined) {
+      this.owner.channelDrained(this);
+      return Promise.resolve(ev);
+    }
+    if (this._closed) return this.closeError ? Promise.reject(this.closeError) : Promise.resolve(null);
+    if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
+    return new Promise<ChannelEvent | null>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this.waiters.push(waiter);
+      if (signal) {
+        const onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(new AbortedError(undefined, { cause: signal.reason }));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.resolve = (e) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(e);
+        };
+        waiter.reject = (err) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        };
+      }
+    });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ChannelEvent> {
+    return {
+      next: async () => {
+        const ev = await this.recv();
+        return ev === null ? DONE : { done: false, value: ev };
+      },
+      return: async () => DONE,
+    };
+  }
+
+  /** Closes the channel locally and tells the peer (event type 255). Idempotent. */
+  close(): void {
+    if (this._closed) return;
+    this.owner.closeChannel(this);
+    this.finish('local', null);
+  }
+
+  // ---- called by the session ----
+
+  /** Delivers a received event; false when the receive buffer is full (the caller counts the drop). */
+  deliver(type: number, payload: Uint8Array): boolean {
+    if (this._closed) return false;
+    const ev: ChannelEvent = { type, payload };
+    this.received++;
+    const w = this.waiters.shift();
+    if (w !== undefined) {
+      w.resolve(ev);
+      return true;
+    }
+    if (!this.inbox.push(ev)) {
+      this.received--;
+      this.droppedFull++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Ends the channel: waiting receivers get null (graceful) or `error`; buffered events stay readable. */
+  finish(reason: ChannelCloseReason, error: Error | null): void {
+    if (this._closed) return;
+    this._closed = true;
+    this._reason = reason;
+    this.closeError = error;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) {
+      if (error) w.reject(error);
+      else w.resolve(null);
+    }
+  }
+
+  private closedError(): Error {
+    if (this._reason === 'session-closed') return new WiremeshError('SESSION_CLOSED', `the session of channel ${this.id} is closed`);
+    return new WiremeshError('CHANNEL_CLOSED', `channel ${this.id} is closed (${this._reason})`);
+  }
+}

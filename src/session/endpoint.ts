@@ -1,0 +1,602 @@
+/**
+ * The Endpoint owns one datagram socket and every session on it (spec 7.1: sessions are found by
+ * receiver_index). It is initiator and responder at once, which the overlay needs: each edge is one session
+ * and all of a node's edges share its one port.
+ *
+ * Untrusted datagrams flow through `onDatagram`, cheapest checks first (size, type, MAC1, cookie, then DH),
+ * and every rejection is counted in `stats().drops`, never thrown.
+ */
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { AbortedError, InvalidArgumentError, TimeoutError, WiremeshError } from '../errors.js';
+import {
+  HANDSHAKE_INIT_MAC1_OFFSET,
+  HANDSHAKE_INIT_MAC2_OFFSET,
+  HANDSHAKE_RESP_MAC1_OFFSET,
+  PACKET_COOKIE_REPLY,
+  PACKET_DATA,
+  PACKET_DATA_FRAGMENT,
+  PACKET_DISCONNECT,
+  PACKET_HANDSHAKE_INIT,
+  PACKET_HANDSHAKE_RESP,
+  PACKET_KEEPALIVE,
+  PACKET_PUNCH,
+  SIZE_HANDSHAKE_INIT,
+  decodeCookieReply,
+  decodeHandshakeResp,
+  readCounter,
+  readReceiverIndex,
+  validateTransportPacket,
+} from '../wire/index.js';
+import { CookieChecker, CookieGenerator, formatAddress } from './cookie.js';
+import { type CryptoSuite, type KeyPair, randomBytes, suiteByName } from './crypto/index.js';
+import { consumeInitiation, consumeResponse, createInitiation, createResponse, type InitiatorState } from './handshake.js';
+import { InitiationReplayGuard } from './initiation-replay.js';
+import { resolveSessionConfig, type SessionConfig } from './config.js';
+import { Session, type SessionHost } from './session.js';
+import { createStats, type EndpointStats } from './stats.js';
+import { systemClock, UdpTransport, type Clock, type DatagramTransport, type UdpAddress } from './transport.js';
+import { MAX_TIMESTAMP_SKEW_MS } from './constants.js';
+
+export interface EndpointOptions extends Partial<SessionConfig> {
+  /** The endpoint's static X25519 key pair (the Noise `s`). */
+  staticKey: KeyPair;
+  /** Listen host (default `::`, dual-stack) and port (default 0: any free port). Ignored with `transport`. */
+  host?: string;
+  port?: number;
+  /** A ready datagram transport instead of a UDP socket (in-memory fabric in simulations). */
+  transport?: DatagramTransport;
+  clock?: Clock;
+  /** Crypto provider: 'auto' (default: native when it loads), 'native', 'pure' or a suite object. */
+  crypto?: CryptoSuite | 'auto' | 'native' | 'pure';
+  /** Answer every HandshakeInit without a valid MAC2 with a CookieReply (spec 6; for tests and attacks). */
+  alwaysCookie?: boolean;
+  /** Above this many HandshakeInits per second the endpoint is "under load" and demands cookies. */
+  cookieThresholdPerSec?: number;
+  /** Sessions this endpoint holds at most (memory bound); further handshakes are refused. */
+  maxSessions?: number;
+  /** Handshake retransmission interval while dialing. */
+  handshakeRetryMs?: number;
+  /** Default dial timeout. */
+  dialTimeoutMs?: number;
+  /** Allowed clock difference for HandshakeInit timestamps (spec 4.1: 180 s). */
+  maxClockSkewMs?: number;
+  /** Policy hook: return false to refuse a peer before a session is created for it. */
+  acceptPeer?: (remoteStaticKey: Uint8Array, address: UdpAddress) => boolean;
+}
+
+export interface DialOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+interface PendingDial {
+  localIndex: number;
+  remoteStaticKey: Uint8Array;
+  address: UdpAddress;
+  state: InitiatorState | null;
+  cookies: CookieGenerator;
+  resolve: (s: Session) => void;
+  reject: (err: Error) => void;
+  retryTimer: unknown;
+  deadlineTimer: unknown;
+  cleanup: () => void;
+}
+
+const POOL_RETAIN = 4096;
+
+export class Endpoint extends EventEmitter implements SessionHost {
+  readonly clock: Clock;
+  readonly suite: CryptoSuite;
+  readonly stats: EndpointStats = createStats();
+  readonly staticKey: KeyPair;
+  private readonly config: SessionConfig;
+  private readonly transport: DatagramTransport;
+  private readonly cookieChecker: CookieChecker;
+  private readonly replayGuard = new InitiationReplayGuard();
+  private readonly sessions = new Map<number, Session>();
+  private readonly dials = new Map<number, PendingDial>();
+  private readonly alwaysCookie: boolean;
+  private readonly cookieThresholdPerSec: number;
+  private readonly maxSessions: number;
+  private readonly handshakeRetryMs: number;
+  private readonly dialTimeoutMs: number;
+  private readonly maxClockSkewMs: number;
+  private readonly acceptPeer: ((key: Uint8Array, addr: UdpAddress) => boolean) | null;
+  private loadWindowStartMs = 0;
+  private loadWindowCount = 0;
+  private readonly freeBuffers: Uint8Array[] = [];
+  private readonly sendDone = new Map<Uint8Array, (err: Error | null) => void>();
+  private dirty: Session[] = [];
+  private flushScheduled: NodeJS.Immediate | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(options: EndpointOptions, transport: DatagramTransport) {
+    super();
+    this.staticKey = options.staticKey;
+    this.transport = transport;
+    this.clock = options.clock ?? systemClock;
+    const crypto = options.crypto ?? 'auto';
+    this.suite = typeof crypto === 'string' ? suiteByName(crypto) : crypto;
+    this.config = resolveSessionConfig(options);
+    this.cookieChecker = new CookieChecker(options.staticKey.publicKey);
+    this.alwaysCookie = options.alwaysCookie ?? false;
+    this.cookieThresholdPerSec = positiveInt('cookieThresholdPerSec', options.cookieThresholdPerSec, 2000);
+    this.maxSessions = positiveInt('maxSessions', options.maxSessions, 100_000);
+    this.handshakeRetryMs = positiveInt('handshakeRetryMs', options.handshakeRetryMs, 1000);
+    this.dialTimeoutMs = positiveInt('dialTimeoutMs', options.dialTimeoutMs, 10_000);
+    this.maxClockSkewMs = positiveInt('maxClockSkewMs', options.maxClockSkewMs, MAX_TIMESTAMP_SKEW_MS);
+    this.acceptPeer = options.acceptPeer ?? null;
+    transport.onDatagram((buf, host, port) => this.onDatagram(buf, host, port));
+  }
+
+  /** Binds a UDP socket (or adopts `options.transport`) and starts answering. */
+  static async listen(options: EndpointOptions): Promise<Endpoint> {
+    checkKeyPair(options.staticKey);
+    // Validate everything before binding, so a bad option never leaves a socket open.
+    resolveSessionConfig(options);
+    const transport =
+      options.transport ??
+      (await UdpTransport.bind({ host: options.host, port: options.port }));
+    try {
+      return new Endpoint(options, transport);
+    } catch (err) {
+      if (options.transport === undefined) await transport.close();
+      throw err;
+    }
+  }
+
+  get publicKey(): Uint8Array {
+    return this.staticKey.publicKey;
+  }
+
+  address(): UdpAddress {
+    return this.transport.address();
+  }
+
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+
+  /** Live sessions (established or awaiting the initiator's first packet). */
+  allSessions(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  /** A snapshot of the counters. */
+  snapshot(): EndpointStats {
+    return { ...this.stats, sessionsActive: this.sessions.size, drops: { ...this.stats.drops } };
+  }
+
+  /**
+   * Runs the Noise IK handshake with the peer at `address` whose static public key is `remoteStaticKey`.
+   * Retransmits every `handshakeRetryMs` with a fresh ephemeral key, follows cookie replies, and rejects with
+   * TIMEOUT, ABORTED or ENDPOINT_CLOSED.
+   */
+  dial(address: UdpAddress | string, remoteStaticKey: Uint8Array, options: DialOptions = {}): Promise<Session> {
+    if (this.closing) return Promise.reject(new WiremeshError('ENDPOINT_CLOSED', 'the endpoint is closed'));
+    let addr: UdpAddress;
+    try {
+      addr = typeof address === 'string' ? parseUdpAddress(address) : checkAddress(address);
+      checkPublicKey(remoteStaticKey, 'remote static key');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError('dial aborted', { cause: signal.reason }));
+    const timeoutMs = options.timeoutMs ?? this.dialTimeoutMs;
+    return new Promise<Session>((resolve, reject) => {
+      const localIndex = this.allocateIndex();
+      const dial: PendingDial = {
+        localIndex,
+        remoteStaticKey: remoteStaticKey.slice(),
+        address: addr,
+        state: null,
+        cookies: new CookieGenerator(remoteStaticKey),
+        resolve,
+        reject,
+        retryTimer: null,
+        deadlineTimer: null,
+        cleanup: () => {},
+      };
+      const onAbort = () => this.failDial(dial, new AbortedError('dial aborted', { cause: signal?.reason }));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      dial.cleanup = () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (dial.retryTimer !== null) this.clock.clearTimer(dial.retryTimer);
+        if (dial.deadlineTimer !== null) this.clock.clearTimer(dial.deadlineTimer);
+        dial.retryTimer = null;
+        dial.deadlineTimer = null;
+        dial.state?.destroy();
+        dial.state = null;
+        this.dials.delete(localIndex);
+      };
+      this.dials.set(localIndex, dial);
+      dial.deadlineTimer = this.clock.setTimer(() => {
+        dial.deadlineTimer = null;
+        this.failDial(dial, new TimeoutError(`no handshake response from ${formatAddress(addr.host, addr.port)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.sendInitiation(dial);
+    });
+  }
+
+  /** Disconnects every session, stops every timer and closes the socket. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      for (const dial of [...this.dials.values()]) this.failDial(dial, new WiremeshError('ENDPOINT_CLOSED', 'the endpoint was closed while dialing'));
+      for (const s of [...this.sessions.values()]) s.close();
+      if (this.flushScheduled !== null) {
+        clearImmediate(this.flushScheduled);
+        this.flushScheduled = null;
+      }
+      this.runFlush();
+      // Let the Disconnect packets leave before the socket goes.
+      await new Promise<void>((r) => setImmediate(r));
+      await this.transport.close();
+      this.freeBuffers.length = 0;
+      this.sendDone.clear();
+      this.removeAllListeners('session');
+    })();
+    return this.closing;
+  }
+
+  // ---- SessionHost ----
+
+  acquireBuffer(): Uint8Array {
+    return this.freeBuffers.pop() ?? Buffer.allocUnsafe(this.config.maxPacketSize);
+  }
+
+  transmit(buf: Uint8Array, length: number, host: string, port: number): void {
+    let done = this.sendDone.get(buf);
+    if (done === undefined) {
+      done = (err) => this.onSent(buf, err);
+      this.sendDone.set(buf, done);
+    }
+    this.stats.txPackets++;
+    this.stats.txBytes += length;
+    this.transport.send(buf, length, host, port, done);
+  }
+
+  requestFlush(session: Session): void {
+    this.dirty.push(session);
+    if (this.flushScheduled === null) this.flushScheduled = setImmediate(() => this.runFlush());
+  }
+
+  armTimer(session: Session, atMs: number): void {
+    if (atMs === Infinity) return;
+    if (session.timerHandle !== null && session.timerAtMs <= atMs) return;
+    if (session.timerHandle !== null) this.clock.clearTimer(session.timerHandle);
+    session.timerAtMs = atMs;
+    session.timerHandle = this.clock.setTimer(() => this.fireTimer(session), Math.max(0, atMs - this.clock.now()));
+  }
+
+  sessionClosed(session: Session): void {
+    if (this.sessions.get(session.localIndex) === session) this.sessions.delete(session.localIndex);
+    if (session.timerHandle !== null) this.clock.clearTimer(session.timerHandle);
+    session.timerHandle = null;
+    session.timerAtMs = Infinity;
+    this.stats.sessionsClosed++;
+  }
+
+  // ---- internals ----
+
+  private onSent(buf: Uint8Array, err: Error | null): void {
+    if (err) this.stats.drops.send_failed++;
+    if (this.freeBuffers.length < POOL_RETAIN && this.closing === null) this.freeBuffers.push(buf);
+    else this.sendDone.delete(buf);
+  }
+
+  private runFlush(): void {
+    this.flushScheduled = null;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+  }
+
+  private fireTimer(session: Session): void {
+    session.timerHandle = null;
+    session.timerAtMs = Infinity;
+    session.onTimer(this.clock.now());
+    if (session.state !== 'closed') this.armTimer(session, session.nextDeadline());
+  }
+
+  private allocateIndex(): number {
+    const view = new DataView(randomBytes(4).buffer);
+    for (;;) {
+      const idx = view.getUint32(0, true);
+      if (!this.sessions.has(idx) && !this.dials.has(idx)) return idx;
+      view.setUint32(0, (idx * 2654435761 + 1) >>> 0, true);
+    }
+  }
+
+  private sendInitiation(dial: PendingDial): void {
+    dial.state?.destroy();
+    const now = this.clock.now();
+    const init = createInitiation({
+      suite: this.suite,
+      localStatic: this.staticKey,
+      remoteStatic: dial.remoteStaticKey,
+      senderIndex: dial.localIndex,
+      nowMs: now,
+    });
+    if (init === null) {
+      this.failDial(dial, new WiremeshError('BAD_PEER_KEY', 'the remote static key is a low-order point: check the key you dialed'));
+      return;
+    }
+    dial.state = init.state;
+    dial.cookies.addMacs(init.packet, HANDSHAKE_INIT_MAC1_OFFSET, now);
+    this.stats.handshakesInitiated++;
+    const buf = this.acquireBuffer();
+    buf.set(init.packet);
+    this.transmit(buf, init.packet.length, dial.address.host, dial.address.port);
+    if (dial.retryTimer !== null) this.clock.clearTimer(dial.retryTimer);
+    // Retry with jitter so simultaneous dialers do not stay in lockstep.
+    const delay = this.handshakeRetryMs * (0.9 + 0.2 * Math.random());
+    dial.retryTimer = this.clock.setTimer(() => {
+      dial.retryTimer = null;
+      if (this.dials.get(dial.localIndex) === dial) this.sendInitiation(dial);
+    }, delay);
+  }
+
+  private failDial(dial: PendingDial, err: Error): void {
+    if (this.dials.get(dial.localIndex) !== dial) return;
+    dial.cleanup();
+    dial.reject(err);
+  }
+
+  private onDatagram(buf: Uint8Array, host: string, port: number): void {
+    if (this.closing) return;
+    this.stats.rxPackets++;
+    this.stats.rxBytes += buf.length;
+    try {
+      this.dispatch(buf, host, port);
+    } catch {
+      // Defence in depth: decoders return errors, but nothing on the receive path may ever throw upwards.
+      this.stats.drops.internal_error++;
+    }
+  }
+
+  private dispatch(buf: Uint8Array, host: string, port: number): void {
+    if (buf.length === 0) {
+      this.stats.drops.empty++;
+      return;
+    }
+    const type = buf[0]!;
+    switch (type) {
+      case PACKET_DATA:
+      case PACKET_DATA_FRAGMENT:
+      case PACKET_KEEPALIVE:
+      case PACKET_DISCONNECT: {
+        if (validateTransportPacket(buf) !== null) {
+          this.stats.drops.malformed++;
+          return;
+        }
+        const session = this.sessions.get(readReceiverIndex(buf));
+        if (session === undefined) {
+          this.stats.drops.unknown_index++;
+          return;
+        }
+        session.receive(buf, type, readCounter(buf), host, port);
+        if (session.state !== 'closed') this.armTimer(session, session.nextDeadline());
+        return;
+      }
+      case PACKET_HANDSHAKE_INIT:
+        this.onHandshakeInit(buf, host, port);
+        return;
+      case PACKET_HANDSHAKE_RESP:
+        this.onHandshakeResp(buf, host, port);
+        return;
+      case PACKET_COOKIE_REPLY:
+        this.onCookieReply(buf);
+        return;
+      case PACKET_PUNCH:
+        // Editor's note 9: NAT punch probes only open mappings; every receiver drops them.
+        this.stats.drops.punch++;
+        return;
+      default:
+        this.stats.drops.unknown_type++;
+    }
+  }
+
+  private underLoad(now: number): boolean {
+    if (this.alwaysCookie) return true;
+    if (now - this.loadWindowStartMs >= 1000) {
+      this.loadWindowStartMs = now;
+      this.loadWindowCount = 0;
+    }
+    this.loadWindowCount++;
+    return this.loadWindowCount > this.cookieThresholdPerSec;
+  }
+
+  private onHandshakeInit(buf: Uint8Array, host: string, port: number): void {
+    const drops = this.stats.drops;
+    if (buf.length !== SIZE_HANDSHAKE_INIT || buf[1] !== 0 || buf[2] !== 0 || buf[3] !== 0) {
+      drops.malformed++;
+      return;
+    }
+    // spec 5.3: MAC1 first; it costs one keyed hash and proves the sender knows our public key.
+    if (!this.cookieChecker.checkMac1(buf, HANDSHAKE_INIT_MAC1_OFFSET)) {
+      drops.mac1++;
+      return;
+    }
+    const now = this.clock.now();
+    const addrString = formatAddress(host, port);
+    if (this.underLoad(now) && !this.cookieChecker.checkMac2(buf, HANDSHAKE_INIT_MAC2_OFFSET, addrString, now)) {
+      // spec 6: under load, only initiators that prove their address with a cookie get a DH computation.
+      drops.mac2_required++;
+      const reply = this.cookieChecker.createReply(buf, addrString, now);
+      const out = this.acquireBuffer();
+      out.set(reply);
+      this.stats.cookieRepliesSent++;
+      this.transmit(out, reply.length, host, port);
+      return;
+    }
+    if (this.sessions.size >= this.maxSessions) {
+      drops.too_many_sessions++;
+      return;
+    }
+    const consumed = consumeInitiation({
+      suite: this.suite,
+      localStatic: this.staticKey,
+      packet: buf,
+      nowMs: now,
+      maxSkewMs: this.maxClockSkewMs,
+    });
+    if (!consumed.ok) {
+      if (consumed.reason === 'skew') drops.handshake_skew++;
+      else if (consumed.reason === 'low_order') drops.handshake_low_order++;
+      else if (consumed.reason === 'decode') drops.malformed++;
+      else drops.handshake_decrypt++;
+      return;
+    }
+    // Editor's note 8: a replayed (same or older timestamp) initiation from the same key is refused.
+    if (!this.replayGuard.accept(consumed.remoteStatic, consumed.timestamp)) {
+      drops.handshake_replay++;
+      return;
+    }
+    const address = { host, port };
+    if (this.acceptPeer !== null && !this.acceptPeer(consumed.remoteStatic, address)) {
+      drops.handshake_refused++;
+      return;
+    }
+    const localIndex = this.allocateIndex();
+    const resp = createResponse(consumed.state, { senderIndex: localIndex });
+    if (resp === null) {
+      drops.handshake_low_order++;
+      return;
+    }
+    new CookieGenerator(consumed.remoteStatic).addMacs(resp.packet, HANDSHAKE_RESP_MAC1_OFFSET, now);
+    const session = new Session({
+      host: this,
+      config: this.config,
+      localIndex,
+      remoteIndex: consumed.remoteIndex,
+      remoteStaticKey: consumed.remoteStatic,
+      remoteAddress: address,
+      sendCipher: this.suite.transportCipher(resp.keys.sendKey),
+      recvCipher: this.suite.transportCipher(resp.keys.recvKey),
+      handshakeHash: resp.handshakeHash,
+      isInitiator: false,
+    });
+    resp.keys.sendKey.fill(0);
+    resp.keys.recvKey.fill(0);
+    this.sessions.set(localIndex, session);
+    this.stats.sessionsOpened++;
+    this.stats.handshakesAccepted++;
+    session.once('confirmed', () => {
+      this.stats.handshakesCompleted++;
+      this.emit('session', session);
+    });
+    const out = this.acquireBuffer();
+    out.set(resp.packet);
+    this.transmit(out, resp.packet.length, host, port);
+    this.armTimer(session, session.nextDeadline());
+  }
+
+  private onHandshakeResp(buf: Uint8Array, host: string, port: number): void {
+    const drops = this.stats.drops;
+    const decoded = decodeHandshakeResp(buf);
+    if (!decoded.ok) {
+      drops.malformed++;
+      return;
+    }
+    const dial = this.dials.get(decoded.value.receiverIndex);
+    if (dial === undefined || dial.state === null) {
+      drops.handshake_unexpected++;
+      return;
+    }
+    // The response's MAC1 is keyed by our own static key (spec 5.4).
+    if (!this.cookieChecker.checkMac1(buf, HANDSHAKE_RESP_MAC1_OFFSET)) {
+      drops.mac1++;
+      return;
+    }
+    const consumed = consumeResponse(dial.state, buf);
+    if (!consumed.ok) {
+      if (consumed.reason === 'low_order') drops.handshake_low_order++;
+      else if (consumed.reason === 'decode') drops.malformed++;
+      else drops.handshake_decrypt++;
+      return;
+    }
+    const session = new Session({
+      host: this,
+      config: this.config,
+      localIndex: dial.localIndex,
+      remoteIndex: consumed.remoteIndex,
+      remoteStaticKey: dial.remoteStaticKey,
+      remoteAddress: { host, port },
+      sendCipher: this.suite.transportCipher(consumed.keys.sendKey),
+      recvCipher: this.suite.transportCipher(consumed.keys.recvKey),
+      handshakeHash: consumed.handshakeHash,
+      isInitiator: true,
+    });
+    consumed.keys.sendKey.fill(0);
+    consumed.keys.recvKey.fill(0);
+    dial.cleanup();
+    this.sessions.set(dial.localIndex, session);
+    this.stats.sessionsOpened++;
+    this.stats.handshakesCompleted++;
+    this.armTimer(session, session.nextDeadline());
+    dial.resolve(session);
+  }
+
+  private onCookieReply(buf: Uint8Array): void {
+    const decoded = decodeCookieReply(buf);
+    if (!decoded.ok) {
+      this.stats.drops.malformed++;
+      return;
+    }
+    const dial = this.dials.get(decoded.value.receiverIndex);
+    if (dial === undefined) {
+      this.stats.drops.handshake_unexpected++;
+      return;
+    }
+    if (!dial.cookies.consumeReply(buf, this.clock.now())) {
+      this.stats.drops.cookie_reply_invalid++;
+      return;
+    }
+    this.stats.cookieRepliesReceived++;
+    // spec 6.3: retry at once with MAC2 keyed by the fresh cookie.
+    this.sendInitiation(dial);
+  }
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(`option ${name} = ${String(value)} is invalid: use a positive whole number`);
+  }
+  return value;
+}
+
+function checkPublicKey(key: unknown, what: string): void {
+  if (!(key instanceof Uint8Array) || key.length !== 32) {
+    throw new InvalidArgumentError(`${what} must be 32 bytes (64 hex characters)`);
+  }
+}
+
+function checkKeyPair(kp: KeyPair | undefined): void {
+  if (kp === undefined || !(kp.privateKey instanceof Uint8Array) || kp.privateKey.length !== 32) {
+    throw new InvalidArgumentError('staticKey must be an X25519 key pair with a 32-byte privateKey and publicKey');
+  }
+  checkPublicKey(kp.publicKey, 'staticKey.publicKey');
+}
+
+function checkAddress(a: UdpAddress, minPort = 1): UdpAddress {
+  if (!a || typeof a.host !== 'string' || isIP(a.host) === 0) {
+    throw new InvalidArgumentError(`peer host '${String(a?.host)}' is not an IP address: use e.g. 127.0.0.1 or [::1]`);
+  }
+  if (!Number.isInteger(a.port) || a.port < minPort || a.port > 65535) {
+    throw new InvalidArgumentError(`port ${String(a.port)} is out of range: use ${minPort}-65535`);
+  }
+  return { host: a.host, port: a.port };
+}
+
+/** Parses `host:port` or `[v6]:port` into an address; throws InvalidArgumentError with the fix. */
+export function parseUdpAddress(text: string, options: { allowPortZero?: boolean } = {}): UdpAddress {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:]+):(\d{1,5})$/.exec(text);
+  if (m === null) {
+    throw new InvalidArgumentError(`address '${text}' is not host:port: write it like 127.0.0.1:4242 or [::1]:4242`);
+  }
+  return checkAddress({ host: m[1]!, port: Number(m[2]) }, options.allowPortZero === true ? 0 : 1);
+}

@@ -1,0 +1,470 @@
+/**
+ * One established Wiresocket session (spec 7): transport keys, send counter, replay window, fragmentation,
+ * channels, keepalive and timeout. It owns no socket and no timer: the Endpoint (its `SessionHost`) delivers
+ * authenticated-or-not datagrams to `receive`, calls `onTimer` at the deadline `nextDeadline()` names, and
+ * transmits the packets this class seals.
+ */
+import { EventEmitter } from 'node:events';
+import { InvalidArgumentError, WiremeshError } from '../errors.js';
+import {
+  CHANNEL_CLOSE_EVENT_TYPE,
+  FRAME_TRAILER_MAX_SIZE,
+  MAX_CHANNELS,
+  MAX_FRAGMENTS_PER_FRAME,
+  MAX_SAFE_COUNTER,
+  PACKET_DATA,
+  PACKET_DATA_FRAGMENT,
+  PACKET_DISCONNECT,
+  PACKET_KEEPALIVE,
+  SIZE_AEAD_TAG,
+  SIZE_DATA_HEADER,
+  SIZE_FRAGMENT_HEADER,
+  FrameWriter,
+  decodeFragment,
+  decodeFrame,
+  encodeFrame,
+  eventRecordSize,
+  writeFragmentHeader,
+  writeTransportHeader,
+} from '../wire/index.js';
+import { Channel, type ChannelOwner } from './channel.js';
+import type { TransportCipher } from './crypto/index.js';
+import { ReplayWindow } from './replay-window.js';
+import { Reassembler } from './reassembler.js';
+import type { SessionConfig } from './config.js';
+import type { EndpointStats } from './stats.js';
+import type { Clock, UdpAddress } from './transport.js';
+
+/** What a session needs from the endpoint that owns the socket and the timers. */
+export interface SessionHost {
+  readonly clock: Clock;
+  readonly stats: EndpointStats;
+  /** A packet buffer of at least `maxPacketSize` bytes; ownership passes back with `transmit`. */
+  acquireBuffer(): Uint8Array;
+  /** Sends `length` bytes of `buf` to the address and takes the buffer back when the send completes. */
+  transmit(buf: Uint8Array, length: number, host: string, port: number): void;
+  /** Asks for `flush()` to be called at the end of this event-loop turn (send batching). */
+  requestFlush(session: Session): void;
+  /** Asks for `onTimer` to be called no later than `atMs`. */
+  armTimer(session: Session, atMs: number): void;
+  /** The session closed; forget its index. */
+  sessionClosed(session: Session): void;
+}
+
+export type SessionState = 'awaiting-confirmation' | 'open' | 'closed';
+
+export type SessionCloseReason = 'local' | 'remote' | 'timeout' | 'unconfirmed' | 'counter-exhausted' | 'endpoint-closed';
+
+export interface SessionParams {
+  host: SessionHost;
+  config: SessionConfig;
+  localIndex: number;
+  remoteIndex: number;
+  remoteStaticKey: Uint8Array;
+  remoteAddress: UdpAddress;
+  sendCipher: TransportCipher;
+  recvCipher: TransportCipher;
+  handshakeHash: Uint8Array;
+  isInitiator: boolean;
+}
+
+interface PendingEvent {
+  channel: number;
+  type: number;
+  payload: Uint8Array;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export interface SessionStats {
+  txPackets: number;
+  rxPackets: number;
+  txBytes: number;
+  rxBytes: number;
+  eventsSent: number;
+  eventsReceived: number;
+}
+
+export class Session extends EventEmitter implements ChannelOwner {
+  readonly localIndex: number;
+  readonly remoteIndex: number;
+  readonly remoteStaticKey: Uint8Array;
+  /** The final Noise handshake hash, equal on both sides: sign it to bind an identity to this session. */
+  readonly handshakeHash: Uint8Array;
+  readonly isInitiator: boolean;
+  readonly createdMs: number;
+  private remote: UdpAddress;
+  private readonly host: SessionHost;
+  private readonly config: SessionConfig;
+  private sendCipher: TransportCipher;
+  private recvCipher: TransportCipher;
+  private readonly replay = new ReplayWindow();
+  private reassembler: Reassembler | null = null;
+  private readonly channels = new Map<number, Channel>();
+  private _state: SessionState;
+  private _closeReason: SessionCloseReason | null = null;
+  private sendCounter = 0;
+  private nextFrameId = 0;
+  private lastSentMs: number;
+  private lastReceivedMs: number;
+  private lastDataReceivedMs: number;
+  // Coalescing (spec 10: several events in one frame): the packet being filled, sent at the end of the turn.
+  private openBuf: Uint8Array | null = null;
+  private openChannel = -1;
+  private writer: FrameWriter | null = null;
+  private unconfirmed: PendingEvent[] | null = null;
+  readonly counters: SessionStats = { txPackets: 0, rxPackets: 0, txBytes: 0, rxBytes: 0, eventsSent: 0, eventsReceived: 0 };
+  /** Endpoint bookkeeping: the deadline its timer is armed for. */
+  timerAtMs = Infinity;
+  timerHandle: unknown = null;
+
+  constructor(p: SessionParams) {
+    super();
+    this.host = p.host;
+    this.config = p.config;
+    this.localIndex = p.localIndex;
+    this.remoteIndex = p.remoteIndex;
+    this.remoteStaticKey = p.remoteStaticKey;
+    this.remote = p.remoteAddress;
+    this.sendCipher = p.sendCipher;
+    this.recvCipher = p.recvCipher;
+    this.handshakeHash = p.handshakeHash;
+    this.isInitiator = p.isInitiator;
+    const now = p.host.clock.now();
+    this.createdMs = now;
+    this.lastSentMs = now;
+    this.lastReceivedMs = now;
+    this.lastDataReceivedMs = now;
+    // The responder may not send until the initiator proves it derived the same keys (its first packet).
+    this._state = p.isInitiator ? 'open' : 'awaiting-confirmation';
+    if (p.isInitiator) {
+      // Confirm the keys to the responder at once, so it can start sending (WireGuard does the same).
+      this.sendKeepalive(now);
+    }
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  get closeReason(): SessionCloseReason | null {
+    return this._closeReason;
+  }
+
+  get remoteAddress(): UdpAddress {
+    return this.remote;
+  }
+
+  get openChannels(): number {
+    return this.channels.size;
+  }
+
+  /** The channel with this id (0-255), created on first use. */
+  channel(id: number): Channel {
+    if (!Number.isInteger(id) || id < 0 || id >= MAX_CHANNELS) {
+      throw new InvalidArgumentError(`channel id ${id} is out of range: use 0-255`);
+    }
+    if (this._state === 'closed') throw new WiremeshError('SESSION_CLOSED', 'the session is closed');
+    let ch = this.channels.get(id);
+    if (ch === undefined) {
+      ch = new Channel(id, this, this.config.channelBufferEvents);
+      this.channels.set(id, ch);
+    }
+    return ch;
+  }
+
+  /** Sends Disconnect (spec 4.5) and closes. Idempotent. */
+  close(): void {
+    if (this._state === 'closed') return;
+    if (this._state === 'open') {
+      this.flush();
+      this.sendControl(PACKET_DISCONNECT);
+    }
+    this.terminate('local', null);
+  }
+
+  // ---- ChannelOwner ----
+
+  sendEvent(channel: Channel, type: number, payload: Uint8Array): Promise<void> {
+    if (this._state === 'closed') return Promise.reject(new WiremeshError('SESSION_CLOSED', 'the session is closed'));
+    this.enqueue(channel.id, type, payload);
+    return RESOLVED;
+  }
+
+  closeChannel(channel: Channel): void {
+    if (this.channels.get(channel.id) === channel) this.channels.delete(channel.id);
+    if (this._state !== 'closed') this.enqueue(channel.id, CHANNEL_CLOSE_EVENT_TYPE, new Uint8Array(0));
+  }
+
+  channelDrained(_channel: Channel): void {
+    // Unreliable channels have no receive window to advertise.
+  }
+
+  // ---- send path ----
+
+  /**
+   * Queues one event. Small events are coalesced into the packet being filled (sent when full or at the end
+   * of the event-loop turn); an event too big for one packet goes out as its own fragmented frame (spec 9).
+   */
+  private enqueue(channelId: number, type: number, payload: Uint8Array): void {
+    if (this._state === 'awaiting-confirmation') {
+      this.holdUntilConfirmed(channelId, type, payload);
+      return;
+    }
+    const maxPlain = this.config.maxPacketSize - SIZE_DATA_HEADER - SIZE_AEAD_TAG;
+    const recordSize = eventRecordSize(payload.length);
+    this.counters.eventsSent++;
+    this.host.stats.eventsSent++;
+    if (1 + recordSize + FRAME_TRAILER_MAX_SIZE > maxPlain) {
+      this.flush();
+      this.sendFragmented(channelId, type, payload);
+      return;
+    }
+    const writer = this.writer ?? (this.writer = new FrameWriter(new Uint8Array(0), 0, 0));
+    if (this.openBuf !== null && this.openChannel === channelId && writer.tryAddEvent(type, payload)) return;
+    this.flush();
+    const buf = this.host.acquireBuffer();
+    writer.reset(buf, SIZE_DATA_HEADER, maxPlain);
+    writer.begin(channelId);
+    writer.tryAddEvent(type, payload);
+    this.openBuf = buf;
+    this.openChannel = channelId;
+    this.host.requestFlush(this);
+  }
+
+  /** Seals and sends the packet being filled, if any. Called by the endpoint at the end of the turn. */
+  flush(): void {
+    const buf = this.openBuf;
+    if (buf === null) return;
+    this.openBuf = null;
+    this.openChannel = -1;
+    const plainLength = this.writer!.finish();
+    this.sealAndSend(PACKET_DATA, buf, plainLength);
+  }
+
+  private sendFragmented(channelId: number, type: number, payload: Uint8Array): void {
+    const frame = encodeFrame({ channel: channelId, events: [{ type, payload }] });
+    const maxFragData = this.config.maxPacketSize - SIZE_DATA_HEADER - SIZE_FRAGMENT_HEADER - SIZE_AEAD_TAG;
+    const count = Math.ceil(frame.length / maxFragData);
+    if (count > MAX_FRAGMENTS_PER_FRAME) {
+      throw new InvalidArgumentError(
+        `an event of ${payload.length} bytes needs ${count} fragments, more than the ${MAX_FRAGMENTS_PER_FRAME} a frame may have: split it into smaller events`,
+      );
+    }
+    const frameId = this.nextFrameId;
+    this.nextFrameId = (this.nextFrameId + 1) >>> 0;
+    for (let i = 0; i < count; i++) {
+      const start = i * maxFragData;
+      const chunk = frame.subarray(start, Math.min(frame.length, start + maxFragData));
+      const buf = this.host.acquireBuffer();
+      writeFragmentHeader(buf, SIZE_DATA_HEADER, frameId, i, count);
+      buf.set(chunk, SIZE_DATA_HEADER + SIZE_FRAGMENT_HEADER);
+      this.sealAndSend(PACKET_DATA_FRAGMENT, buf, SIZE_FRAGMENT_HEADER + chunk.length);
+      if (this._state === 'closed') return;
+    }
+  }
+
+  private holdUntilConfirmed(channel: number, type: number, payload: Uint8Array): void {
+    const held = this.unconfirmed ?? (this.unconfirmed = []);
+    if (held.length >= this.config.unconfirmedBufferEvents) {
+      this.host.stats.drops.unconfirmed_buffer_full++;
+      return;
+    }
+    // Copy: the caller may reuse its buffer as soon as send() returns.
+    held.push({ channel, type, payload: payload.slice() });
+  }
+
+  private sealAndSend(type: number, buf: Uint8Array, plainLength: number): void {
+    const counter = this.sendCounter;
+    if (counter >= MAX_SAFE_COUNTER) {
+      // spec 7.2: the counter may never repeat; close and force a new handshake.
+      this.terminate('counter-exhausted', null);
+      return;
+    }
+    this.sendCounter = counter + 1;
+    writeTransportHeader(buf, type, this.remoteIndex, counter);
+    this.sendCipher.sealInPlace(counter, buf, SIZE_DATA_HEADER, plainLength);
+    const length = SIZE_DATA_HEADER + plainLength + SIZE_AEAD_TAG;
+    this.counters.txPackets++;
+    this.counters.txBytes += length;
+    this.lastSentMs = this.host.clock.now();
+    this.host.transmit(buf, length, this.remote.host, this.remote.port);
+  }
+
+  private sendControl(type: number): void {
+    this.sealAndSend(type, this.host.acquireBuffer(), 0);
+  }
+
+  private sendKeepalive(now: number): void {
+    this.host.stats.keepalivesSent++;
+    this.sendControl(PACKET_KEEPALIVE);
+    this.lastSentMs = now;
+  }
+
+  // ---- receive path ----
+
+  /**
+   * Handles one transport packet (type 4-7) whose header the endpoint validated and whose receiver index
+   * named this session. Never throws: every rejection is counted.
+   */
+  receive(buf: Uint8Array, type: number, counter: number, fromHost: string, fromPort: number): void {
+    if (this._state === 'closed') return;
+    const drops = this.host.stats.drops;
+    // spec 8: cheap replay pre-check before the AEAD; the window only moves after AEAD success.
+    if (!this.replay.check(counter)) {
+      drops.replay++;
+      return;
+    }
+    const plainLength = this.recvCipher.openInPlace(counter, buf, SIZE_DATA_HEADER, buf.length - SIZE_DATA_HEADER);
+    if (plainLength < 0) {
+      drops.decrypt++;
+      return;
+    }
+    if (!this.replay.accept(counter)) {
+      drops.replay++;
+      return;
+    }
+    const now = this.host.clock.now();
+    this.lastReceivedMs = now;
+    this.counters.rxPackets++;
+    this.counters.rxBytes += buf.length;
+    // Roaming: an authenticated packet from a new address moves the session there (NAT rebinding).
+    if (fromPort !== this.remote.port || fromHost !== this.remote.host) this.remote = { host: fromHost, port: fromPort };
+    if (this._state === 'awaiting-confirmation') this.confirm();
+
+    const plain = buf.subarray(SIZE_DATA_HEADER, SIZE_DATA_HEADER + plainLength);
+    switch (type) {
+      case PACKET_DATA:
+        this.lastDataReceivedMs = now;
+        this.handleFrame(plain);
+        return;
+      case PACKET_DATA_FRAGMENT:
+        this.lastDataReceivedMs = now;
+        this.handleFragment(plain, now);
+        return;
+      case PACKET_KEEPALIVE:
+        this.host.stats.keepalivesReceived++;
+        return;
+      case PACKET_DISCONNECT:
+        this.terminate('remote', null);
+        return;
+    }
+  }
+
+  private confirm(): void {
+    this._state = 'open';
+    this.emit('confirmed');
+    const held = this.unconfirmed;
+    this.unconfirmed = null;
+    if (held !== null) for (const e of held) this.enqueue(e.channel, e.type, e.payload);
+  }
+
+  private handleFragment(plain: Uint8Array, now: number): void {
+    const frag = decodeFragment(plain);
+    if (!frag.ok) {
+      this.host.stats.drops.fragment_malformed++;
+      return;
+    }
+    const r =
+      this.reassembler ??
+      (this.reassembler = new Reassembler({
+        maxIncompleteFrames: this.config.maxIncompleteFrames,
+        maxBytes: this.config.maxReassemblyBytes,
+        timeoutMs: this.config.reassemblyTimeoutMs,
+      }));
+    const before = r.drops.duplicate + r.drops.tooManyFrames + r.drops.tooManyBytes + r.drops.inconsistent;
+    const { frameId, fragIndex, fragCount, data } = frag.value;
+    const frame = r.add(frameId, fragIndex, fragCount, data, now);
+    const after = r.drops.duplicate + r.drops.tooManyFrames + r.drops.tooManyBytes + r.drops.inconsistent;
+    if (after !== before) this.host.stats.drops.fragment_dropped++;
+    if (frame !== null) {
+      this.host.stats.framesReassembled++;
+      this.handleFrame(frame);
+    } else if (r.pendingFrames > 0) {
+      this.host.armTimer(this, now + this.config.reassemblyTimeoutMs);
+    }
+  }
+
+  private handleFrame(plain: Uint8Array): void {
+    const decoded = decodeFrame(plain);
+    if (!decoded.ok) {
+      this.host.stats.drops.frame_malformed++;
+      return;
+    }
+    const frame = decoded.value;
+    const events = frame.events;
+    if (events.length === 0) return;
+    let ch = this.channels.get(frame.channel);
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      if (ev.type === CHANNEL_CLOSE_EVENT_TYPE) {
+        // spec 10.1: the peer closed this channel; evict it and wake blocked receivers.
+        if (ch !== undefined) {
+          this.channels.delete(frame.channel);
+          ch.finish('remote', null);
+          ch = undefined;
+        }
+        continue;
+      }
+      if (ch === undefined) {
+        ch = new Channel(frame.channel, this, this.config.channelBufferEvents);
+        this.channels.set(frame.channel, ch);
+        this.emit('channel', ch);
+        if (this._state === 'closed') return;
+      }
+      this.counters.eventsReceived++;
+      this.host.stats.eventsReceived++;
+      if (!ch.deliver(ev.type, ev.payload)) this.host.stats.drops.channel_full++;
+    }
+  }
+
+  // ---- timers ----
+
+  /** The next instant `onTimer` has work to do. */
+  nextDeadline(): number {
+    if (this._state === 'closed') return Infinity;
+    let at = this.lastReceivedMs + this.config.sessionTimeoutMs;
+    if (this._state === 'awaiting-confirmation') at = Math.min(at, this.createdMs + this.config.confirmTimeoutMs);
+    else at = Math.min(at, this.lastSentMs + this.config.keepaliveIntervalMs);
+    if (this.reassembler !== null && this.reassembler.pendingFrames > 0) {
+      at = Math.min(at, this.host.clock.now() + this.config.reassemblyTimeoutMs);
+    }
+    return at;
+  }
+
+  onTimer(now: number): void {
+    if (this._state === 'closed') return;
+    // spec 7.3: close when nothing was received for SessionTimeout.
+    if (now - this.lastReceivedMs >= this.config.sessionTimeoutMs) {
+      this.terminate('timeout', new WiremeshError('SESSION_TIMEOUT', `no packet from the peer for ${this.config.sessionTimeoutMs} ms`));
+      return;
+    }
+    if (this._state === 'awaiting-confirmation') {
+      if (now - this.createdMs >= this.config.confirmTimeoutMs) this.terminate('unconfirmed', null);
+      return;
+    }
+    // spec 7.3: keep the session alive while idle. We send when we have sent nothing for the interval, so a
+    // peer that only receives still proves liveness, and a keepalive-only peer is answered in kind.
+    if (now - this.lastSentMs >= this.config.keepaliveIntervalMs) this.sendKeepalive(now);
+    if (this.reassembler !== null) this.reassembler.gc(now);
+  }
+
+  /** Closes without telling the peer (timeouts, endpoint shutdown, remote Disconnect). */
+  terminate(reason: SessionCloseReason, error: Error | null): void {
+    if (this._state === 'closed') return;
+    this._state = 'closed';
+    this._closeReason = reason;
+    if (this.openBuf !== null) {
+      this.openBuf = null;
+    }
+    this.unconfirmed = null;
+    this.sendCipher.destroy();
+    this.recvCipher.destroy();
+    this.reassembler = null;
+    const chError = error ?? null;
+    for (const ch of this.channels.values()) ch.finish(error ? 'failed' : 'session-closed', chError);
+    this.channels.clear();
+    this.host.sessionClosed(this);
+    this.emit('close', reason, error);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './constants.js';
+export * from './result.js';
+export * from './varint.js';
+export * from './packets.js';
+export * from './frame.js';
