@@ -4,6 +4,7 @@
  */
 import { AbortedError, InvalidArgumentError, WiremeshError } from '../errors.js';
 import { BoundedQueue } from './event-queue.js';
+import type { ReliableChannelState, ReliableOptions } from './reliable-channel.js';
 
 export interface ChannelEvent {
   /** Event type, 0-254 (255 is the internal channel-close signal and is never delivered). */
@@ -17,8 +18,10 @@ export interface ChannelOwner {
   sendEvent(channel: Channel, type: number, payload: Uint8Array): Promise<void>;
   /** Sends the channel-close signal (event type 255) and forgets the channel. */
   closeChannel(channel: Channel): void;
-  /** The application took events out of the receive buffer (drives the reliable receive window). */
+  /** The application finished reading a reliable frame (its receive window grew). */
   channelDrained(channel: Channel): void;
+  /** Creates the reliable state of a channel (spec 11). */
+  makeReliable(channel: Channel, options: ReliableOptions): ReliableChannelState;
 }
 
 export type ChannelCloseReason = 'local' | 'remote' | 'session-closed' | 'failed';
@@ -28,7 +31,9 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 export class Channel implements AsyncIterable<ChannelEvent> {
   readonly id: number;
   private readonly owner: ChannelOwner;
-  private readonly inbox: BoundedQueue<ChannelEvent>;
+  private inbox: BoundedQueue<ChannelEvent>;
+  /** Reliable-delivery state (spec 11), or null for an unreliable channel. */
+  rel: ReliableChannelState | null = null;
   private waiters: Array<{ resolve: (e: ChannelEvent | null) => void; reject: (err: Error) => void }> = [];
   private closeError: Error | null = null;
   private _closed = false;
@@ -61,6 +66,26 @@ export class Channel implements AsyncIterable<ChannelEvent> {
     return this.inbox.length;
   }
 
+  get reliable(): boolean {
+    return this.rel !== null;
+  }
+
+  /**
+   * Makes this channel reliable (spec 11): ordered, exactly-once delivery with SACK, retransmission and
+   * flow control. Both ends must opt in, before the first event is sent on the channel. Idempotent.
+   */
+  setReliable(options: ReliableOptions = {}): this {
+    if (this.rel !== null) return this;
+    if (this._closed) throw this.closedError();
+    if (this.sent > 0 || this.received > 0) {
+      throw new WiremeshError('INVALID_STATE', `channel ${this.id} already carried events: call setReliable() before the first send or receive`);
+    }
+    this.rel = this.owner.makeReliable(this, options);
+    // The receive buffer is bounded by the advertised window (frames), not by an event count.
+    this.inbox = new BoundedQueue<ChannelEvent>(1 << 30);
+    return this;
+  }
+
   /**
    * Sends one event. `type` is 0-254. Resolves once the event is queued for the wire (at once on unreliable
    * channels; after window space opens on reliable ones). Rejects with CHANNEL_CLOSED or SESSION_CLOSED.
@@ -81,7 +106,7 @@ export class Channel implements AsyncIterable<ChannelEvent> {
   recv(signal?: AbortSignal): Promise<ChannelEvent | null> {
     const ev = this.inbox.shift();
     if (ev !== undefined) {
-      this.owner.channelDrained(this);
+      if (this.rel !== null && this.rel.eventRead()) this.owner.channelDrained(this);
       return Promise.resolve(ev);
     }
     if (this._closed) return this.closeError ? Promise.reject(this.closeError) : Promise.resolve(null);
@@ -145,6 +170,24 @@ export class Channel implements AsyncIterable<ChannelEvent> {
     return true;
   }
 
+  /** Delivers the events of one in-order reliable frame; they are held until read (flow control). */
+  deliverFrame(events: readonly { type: number; payload: Uint8Array }[]): void {
+    let consumed = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      const ev: ChannelEvent = { type: e.type, payload: e.payload };
+      this.received++;
+      const w = this.waiters.shift();
+      if (w !== undefined) {
+        w.resolve(ev);
+        consumed++;
+      } else {
+        this.inbox.push(ev);
+      }
+    }
+    this.rel!.frameDelivered(events.length, consumed);
+  }
+
   /** Ends the channel: waiting receivers get null (graceful) or `error`; buffered events stay readable. */
   finish(reason: ChannelCloseReason, error: Error | null): void {
     if (this._closed) return;
@@ -159,7 +202,7 @@ export class Channel implements AsyncIterable<ChannelEvent> {
     }
   }
 
-  private closedError(): Error {
+  closedError(): Error {
     if (this._reason === 'session-closed') return new WiremeshError('SESSION_CLOSED', `the session of channel ${this.id} is closed`);
     return new WiremeshError('CHANNEL_CLOSED', `channel ${this.id} is closed (${this._reason})`);
   }

@@ -22,6 +22,7 @@ import {
   PACKET_KEEPALIVE,
   PACKET_PUNCH,
   SIZE_HANDSHAKE_INIT,
+  copyBytes,
   decodeCookieReply,
   decodeHandshakeResp,
   readCounter,
@@ -189,7 +190,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
       const localIndex = this.allocateIndex();
       const dial: PendingDial = {
         localIndex,
-        remoteStaticKey: remoteStaticKey.slice(),
+        remoteStaticKey: copyBytes(remoteStaticKey),
         address: addr,
         state: null,
         cookies: new CookieGenerator(remoteStaticKey),
@@ -452,11 +453,13 @@ export class Endpoint extends EventEmitter implements SessionHost {
     }
     // Editor's note 8: a replayed (same or older timestamp) initiation from the same key is refused.
     if (!this.replayGuard.accept(consumed.remoteStatic, consumed.timestamp)) {
+      consumed.state.destroy();
       drops.handshake_replay++;
       return;
     }
     const address = { host, port };
     if (this.acceptPeer !== null && !this.acceptPeer(consumed.remoteStatic, address)) {
+      consumed.state.destroy();
       drops.handshake_refused++;
       return;
     }
@@ -515,6 +518,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     if (!consumed.ok) {
       if (consumed.reason === 'low_order') drops.handshake_low_order++;
       else if (consumed.reason === 'decode') drops.malformed++;
+      else if (consumed.reason === 'index') drops.handshake_unexpected++;
       else drops.handshake_decrypt++;
       return;
     }

@@ -21,13 +21,17 @@ import {
   SIZE_FRAGMENT_HEADER,
   FrameWriter,
   decodeFragment,
+  copyBytes,
   decodeFrame,
+  type Frame,
+  type FrameEvent,
   encodeFrame,
   eventRecordSize,
   writeFragmentHeader,
   writeTransportHeader,
 } from '../wire/index.js';
 import { Channel, type ChannelOwner } from './channel.js';
+import { ReliableChannelState, channelFailedError, type ReliableOptions, type SentFrame } from './reliable-channel.js';
 import type { TransportCipher } from './crypto/index.js';
 import { ReplayWindow } from './replay-window.js';
 import { Reassembler } from './reassembler.js';
@@ -75,6 +79,7 @@ interface PendingEvent {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const EMPTY = new Uint8Array(0);
 
 export interface SessionStats {
   txPackets: number;
@@ -112,6 +117,15 @@ export class Session extends EventEmitter implements ChannelOwner {
   private openBuf: Uint8Array | null = null;
   private openChannel = -1;
   private writer: FrameWriter | null = null;
+  private flushPending = false;
+  // Reliable channels (spec 11): their own writer, because a retransmit may run while the coalescing
+  // writer above holds a half-filled packet.
+  private relWriter: FrameWriter | null = null;
+  private readonly reliableChannels = new Set<Channel>();
+  private readonly relDirty = new Set<Channel>();
+  // Channels that received sequenced frames this turn: their ACK goes out at the end of the turn (sooner
+  // than spec 11.5's 20 ms bound), one per channel per batch of received datagrams.
+  private readonly relAckPending = new Set<Channel>();
   private unconfirmed: PendingEvent[] | null = null;
   readonly counters: SessionStats = { txPackets: 0, rxPackets: 0, txBytes: 0, rxBytes: 0, eventsSent: 0, eventsReceived: 0 };
   /** Endpoint bookkeeping: the deadline its timer is armed for. */
@@ -187,17 +201,59 @@ export class Session extends EventEmitter implements ChannelOwner {
 
   sendEvent(channel: Channel, type: number, payload: Uint8Array): Promise<void> {
     if (this._state === 'closed') return Promise.reject(new WiremeshError('SESSION_CLOSED', 'the session is closed'));
-    this.enqueue(channel.id, type, payload);
-    return RESOLVED;
+    const rel = channel.rel;
+    if (rel === null) {
+      this.enqueue(channel.id, type, payload);
+      return RESOLVED;
+    }
+    // Copy: the frame is kept for retransmission and the caller may reuse its buffer at once.
+    const wait = rel.enqueue(type, copyBytes(payload));
+    this.relDirty.add(channel);
+    this.scheduleFlush();
+    return wait ?? RESOLVED;
   }
 
   closeChannel(channel: Channel): void {
+    const rel = channel.rel;
+    if (rel !== null && this._state !== 'closed') {
+      // The close signal travels in sequence after the data; the channel lingers until it is acknowledged.
+      rel.closing = true;
+      rel.enqueue(CHANNEL_CLOSE_EVENT_TYPE, EMPTY);
+      this.relDirty.add(channel);
+      this.scheduleFlush();
+      return;
+    }
     if (this.channels.get(channel.id) === channel) this.channels.delete(channel.id);
-    if (this._state !== 'closed') this.enqueue(channel.id, CHANNEL_CLOSE_EVENT_TYPE, new Uint8Array(0));
+    if (this._state !== 'closed') this.enqueue(channel.id, CHANNEL_CLOSE_EVENT_TYPE, EMPTY);
   }
 
-  channelDrained(_channel: Channel): void {
-    // Unreliable channels have no receive window to advertise.
+  channelDrained(channel: Channel): void {
+    const rel = channel.rel;
+    if (rel === null || this._state === 'closed') return;
+    const now = this.host.clock.now();
+    rel.receiver.setAvailable(rel.freeFrames, now);
+    const due = rel.receiver.ackDueAt();
+    if (due !== null) this.host.armTimer(this, due);
+  }
+
+  makeReliable(channel: Channel, options: ReliableOptions): ReliableChannelState {
+    const rel = new ReliableChannelState(options);
+    this.reliableChannels.add(channel);
+    return rel;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    this.host.requestFlush(this);
+  }
+
+  private forgetChannel(channel: Channel, err: Error | null): void {
+    if (this.channels.get(channel.id) === channel) this.channels.delete(channel.id);
+    this.reliableChannels.delete(channel);
+    this.relDirty.delete(channel);
+    this.relAckPending.delete(channel);
+    channel.rel?.failSenders(err ?? new WiremeshError('CHANNEL_CLOSED', `channel ${channel.id} is closed`));
   }
 
   // ---- send path ----
@@ -216,24 +272,49 @@ export class Session extends EventEmitter implements ChannelOwner {
     this.counters.eventsSent++;
     this.host.stats.eventsSent++;
     if (1 + recordSize + FRAME_TRAILER_MAX_SIZE > maxPlain) {
-      this.flush();
+      this.sealOpenPacket();
       this.sendFragmented(channelId, type, payload);
       return;
     }
     const writer = this.writer ?? (this.writer = new FrameWriter(new Uint8Array(0), 0, 0));
     if (this.openBuf !== null && this.openChannel === channelId && writer.tryAddEvent(type, payload)) return;
-    this.flush();
+    this.sealOpenPacket();
     const buf = this.host.acquireBuffer();
     writer.reset(buf, SIZE_DATA_HEADER, maxPlain);
     writer.begin(channelId);
     writer.tryAddEvent(type, payload);
     this.openBuf = buf;
     this.openChannel = channelId;
-    this.host.requestFlush(this);
+    this.scheduleFlush();
   }
 
-  /** Seals and sends the packet being filled, if any. Called by the endpoint at the end of the turn. */
+  /**
+   * Sends what this turn produced: the half-filled coalescing packet, then whatever the reliable channels
+   * may send within their peers' windows. Called by the endpoint at the end of the event-loop turn.
+   */
   flush(): void {
+    this.flushPending = false;
+    this.sealOpenPacket();
+    if (this._state !== 'open') return;
+    if (this.relDirty.size > 0) {
+      const now = this.host.clock.now();
+      for (const ch of this.relDirty) {
+        this.relDirty.delete(ch);
+        if (ch.rel !== null) this.pumpReliable(ch, ch.rel, now);
+        if (this._state !== 'open') return;
+      }
+    }
+    if (this.relAckPending.size > 0) {
+      for (const ch of this.relAckPending) {
+        this.relAckPending.delete(ch);
+        // Data frames sent above already carried the ACK (ackSent cleared the due time).
+        if (ch.rel !== null && ch.rel.receiver.ackDueAt() !== null) this.sendStandaloneAck(ch, ch.rel);
+        if (this._state !== 'open') return;
+      }
+    }
+  }
+
+  private sealOpenPacket(): void {
     const buf = this.openBuf;
     if (buf === null) return;
     this.openBuf = null;
@@ -243,12 +324,16 @@ export class Session extends EventEmitter implements ChannelOwner {
   }
 
   private sendFragmented(channelId: number, type: number, payload: Uint8Array): void {
-    const frame = encodeFrame({ channel: channelId, events: [{ type, payload }] });
+    this.sendFrameFragments(encodeFrame({ channel: channelId, events: [{ type, payload }] }), payload.length);
+  }
+
+  /** Splits one encoded frame into DataFragment packets (spec 4.7, 9). */
+  private sendFrameFragments(frame: Uint8Array, eventBytes: number): void {
     const maxFragData = this.config.maxPacketSize - SIZE_DATA_HEADER - SIZE_FRAGMENT_HEADER - SIZE_AEAD_TAG;
     const count = Math.ceil(frame.length / maxFragData);
     if (count > MAX_FRAGMENTS_PER_FRAME) {
       throw new InvalidArgumentError(
-        `an event of ${payload.length} bytes needs ${count} fragments, more than the ${MAX_FRAGMENTS_PER_FRAME} a frame may have: split it into smaller events`,
+        `an event of ${eventBytes} bytes needs ${count} fragments, more than the ${MAX_FRAGMENTS_PER_FRAME} a frame may have: split it into smaller events`,
       );
     }
     const frameId = this.nextFrameId;
@@ -271,7 +356,7 @@ export class Session extends EventEmitter implements ChannelOwner {
       return;
     }
     // Copy: the caller may reuse its buffer as soon as send() returns.
-    held.push({ channel, type, payload: payload.slice() });
+    held.push({ channel, type, payload: copyBytes(payload) });
   }
 
   private sealAndSend(type: number, buf: Uint8Array, plainLength: number): void {
@@ -289,6 +374,188 @@ export class Session extends EventEmitter implements ChannelOwner {
     this.counters.txBytes += length;
     this.lastSentMs = this.host.clock.now();
     this.host.transmit(buf, length, this.remote.host, this.remote.port);
+  }
+
+  // ---- reliable channels (spec 11) ----
+
+  private maxPlain(): number {
+    return this.config.maxPacketSize - SIZE_DATA_HEADER - SIZE_AEAD_TAG;
+  }
+
+  private reliableWriter(): FrameWriter {
+    return this.relWriter ?? (this.relWriter = new FrameWriter(new Uint8Array(0), 0, 0));
+  }
+
+  /** Packs queued events into frames while the peer's window allows (spec 11.4) and sends them. */
+  private pumpReliable(ch: Channel, rel: ReliableChannelState, now: number): void {
+    const maxPlain = this.maxPlain();
+    const queue = rel.queue;
+    while (queue.length > 0 && rel.sender.canSend() && this._state === 'open') {
+      const first = queue.peek()!;
+      if (1 + eventRecordSize(first.payload.length) + FRAME_TRAILER_MAX_SIZE > maxPlain) {
+        // One event bigger than a packet: its own fragmented frame.
+        queue.shift();
+        const records = encodeFrame({ channel: ch.id, events: [first] }).subarray(1);
+        const frame: SentFrame = { records, events: 1 };
+        this.transmitReliable(ch, rel, rel.sender.push(frame, now), frame);
+        continue;
+      }
+      const buf = this.host.acquireBuffer();
+      const writer = this.reliableWriter();
+      writer.reset(buf, SIZE_DATA_HEADER, maxPlain);
+      writer.begin(ch.id);
+      let next = queue.peek();
+      while (next !== undefined && writer.tryAddEvent(next.type, next.payload)) {
+        queue.shift();
+        next = queue.peek();
+      }
+      const frame: SentFrame = { records: copyBytes(writer.records), events: writer.eventCount };
+      const seq = rel.sender.push(frame, now);
+      const ack = rel.receiver.ackFields();
+      rel.receiver.ackSent();
+      this.sealAndSend(PACKET_DATA, buf, writer.finish(seq, ack.ackSeq, ack.ackBitmap, ack.windowSize));
+    }
+    rel.wakeSenders();
+    const at = rel.sender.nextTimeoutAt();
+    if (at !== null) this.host.armTimer(this, at);
+  }
+
+  /** (Re)sends one sequenced frame with the current ACK fields piggybacked (spec 11.5). */
+  private transmitReliable(ch: Channel, rel: ReliableChannelState, seq: number, frame: SentFrame): void {
+    const ack = rel.receiver.ackFields();
+    rel.receiver.ackSent();
+    const maxPlain = this.maxPlain();
+    if (1 + frame.records.length + FRAME_TRAILER_MAX_SIZE <= maxPlain) {
+      const buf = this.host.acquireBuffer();
+      const writer = this.reliableWriter();
+      writer.reset(buf, SIZE_DATA_HEADER, maxPlain);
+      writer.begin(ch.id);
+      writer.tryAppendRecords(frame.records, frame.events);
+      this.sealAndSend(PACKET_DATA, buf, writer.finish(seq, ack.ackSeq, ack.ackBitmap, ack.windowSize));
+      return;
+    }
+    const size = 1 + frame.records.length + FRAME_TRAILER_MAX_SIZE;
+    const whole = new Uint8Array(size);
+    const writer = new FrameWriter(whole, 0, size);
+    writer.begin(ch.id);
+    writer.tryAppendRecords(frame.records, frame.events);
+    const length = writer.finish(seq, ack.ackSeq, ack.ackBitmap, ack.windowSize);
+    this.sendFrameFragments(whole.subarray(0, length), frame.records.length);
+  }
+
+  /** A frame with no events and Seq 0 that carries only the ACK fields (spec 10). */
+  private sendStandaloneAck(ch: Channel, rel: ReliableChannelState): void {
+    const ack = rel.receiver.ackFields();
+    rel.receiver.ackSent();
+    const buf = this.host.acquireBuffer();
+    const writer = this.reliableWriter();
+    writer.reset(buf, SIZE_DATA_HEADER, this.maxPlain());
+    writer.begin(ch.id);
+    this.sealAndSend(PACKET_DATA, buf, writer.finish(0, ack.ackSeq, ack.ackBitmap, ack.windowSize));
+  }
+
+  private handleReliableFrame(ch: Channel, rel: ReliableChannelState, frame: Frame, now: number): void {
+    if (frame.ackSeq > 0) {
+      rel.sender.onAck(frame.ackSeq, frame.ackBitmap, frame.windowSize, now);
+      if (rel.closing && rel.idle) {
+        this.forgetChannel(ch, null);
+        return;
+      }
+      if (rel.queue.length > 0 && rel.sender.canSend()) {
+        this.relDirty.add(ch);
+        this.scheduleFlush();
+      }
+    }
+    if (frame.seq > 0) {
+      const ready = rel.receiver.receive(frame.seq, frame.events, now);
+      for (let i = 0; i < ready.length; i++) {
+        if (!this.deliverReliable(ch, rel, ready[i]!)) return;
+      }
+      rel.receiver.setAvailable(ch.closed ? rel.window : rel.freeFrames, now);
+      this.relAckPending.add(ch);
+      this.scheduleFlush();
+    } else if (frame.events.length > 0) {
+      // Unsequenced events: the peer did not make this channel reliable; deliver them as they come.
+      this.deliverUnsequenced(ch, frame.events);
+    }
+  }
+
+  /** Delivers one in-order frame; false when it carried the peer's close signal and the channel is gone. */
+  private deliverReliable(ch: Channel, rel: ReliableChannelState, events: FrameEvent[]): boolean {
+    let closeAt = -1;
+    for (let i = 0; i < events.length; i++) {
+      if (events[i]!.type === CHANNEL_CLOSE_EVENT_TYPE) {
+        closeAt = i;
+        break;
+      }
+    }
+    const data = closeAt < 0 ? events : events.slice(0, closeAt);
+    if (!ch.closed && data.length > 0) {
+      ch.deliverFrame(data);
+      this.counters.eventsReceived += data.length;
+      this.host.stats.eventsReceived += data.length;
+    } else if (data.length > 0) {
+      this.host.stats.drops.channel_closed += data.length;
+    }
+    if (closeAt < 0) return true;
+    // spec 10.1: the peer closed the channel. Acknowledge at once so its sender can stop, then evict.
+    this.sendStandaloneAck(ch, rel);
+    this.forgetChannel(ch, null);
+    ch.finish('remote', null);
+    return false;
+  }
+
+  private deliverUnsequenced(ch: Channel, events: FrameEvent[]): void {
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i]!;
+      if (ev.type === CHANNEL_CLOSE_EVENT_TYPE) {
+        this.forgetChannel(ch, null);
+        ch.finish('remote', null);
+        return;
+      }
+      this.counters.eventsReceived++;
+      this.host.stats.eventsReceived++;
+      if (!ch.deliver(ev.type, ev.payload)) {
+        if (ch.closed) this.host.stats.drops.channel_closed++;
+        else this.host.stats.drops.channel_full++;
+      }
+    }
+  }
+
+  /** Runs due reliable timers: standalone ACKs (spec 11.5), retransmits and failure (spec 11.6). */
+  private reliableTimers(now: number): void {
+    for (const ch of this.reliableChannels) {
+      const rel = ch.rel!;
+      const ackDue = rel.receiver.ackDueAt();
+      if (ackDue !== null && ackDue <= now) this.sendStandaloneAck(ch, rel);
+      let guard = 0;
+      for (let at = rel.sender.nextTimeoutAt(); at !== null && at <= now && guard < 128; at = rel.sender.nextTimeoutAt(), guard++) {
+        const action = rel.sender.onTimeout(now);
+        if (action.action === 'retransmit') {
+          this.transmitReliable(ch, rel, action.seq, action.item);
+        } else if (action.action === 'fail') {
+          const err = channelFailedError(ch.id, rel.sender.retries);
+          this.forgetChannel(ch, err);
+          ch.finish('failed', err);
+          break;
+        } else {
+          break;
+        }
+        if (this._state !== 'open') return;
+      }
+    }
+  }
+
+  private reliableDeadline(): number {
+    let at = Infinity;
+    for (const ch of this.reliableChannels) {
+      const rel = ch.rel!;
+      const a = rel.receiver.ackDueAt();
+      if (a !== null && a < at) at = a;
+      const t = rel.sender.nextTimeoutAt();
+      if (t !== null && t < at) at = t;
+    }
+    return at;
   }
 
   private sendControl(type: number): void {
@@ -388,34 +655,25 @@ export class Session extends EventEmitter implements ChannelOwner {
   private handleFrame(plain: Uint8Array): void {
     const decoded = decodeFrame(plain);
     if (!decoded.ok) {
+      if (process.env.WM_DEBUG) console.log('MALFORMED', decoded.error, plain.length, Buffer.from(plain.subarray(0, 40)).toString('hex'));
       this.host.stats.drops.frame_malformed++;
       return;
     }
     const frame = decoded.value;
-    const events = frame.events;
-    if (events.length === 0) return;
     let ch = this.channels.get(frame.channel);
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i]!;
-      if (ev.type === CHANNEL_CLOSE_EVENT_TYPE) {
-        // spec 10.1: the peer closed this channel; evict it and wake blocked receivers.
-        if (ch !== undefined) {
-          this.channels.delete(frame.channel);
-          ch.finish('remote', null);
-          ch = undefined;
-        }
-        continue;
-      }
-      if (ch === undefined) {
-        ch = new Channel(frame.channel, this, this.config.channelBufferEvents);
-        this.channels.set(frame.channel, ch);
-        this.emit('channel', ch);
-        if (this._state === 'closed') return;
-      }
-      this.counters.eventsReceived++;
-      this.host.stats.eventsReceived++;
-      if (!ch.deliver(ev.type, ev.payload)) this.host.stats.drops.channel_full++;
+    if (ch === undefined) {
+      // A remote-opened channel: only events open it (a stray ACK or close for a forgotten channel does not).
+      const first = frame.events[0];
+      if (first === undefined || first.type === CHANNEL_CLOSE_EVENT_TYPE) return;
+      ch = new Channel(frame.channel, this, this.config.channelBufferEvents);
+      this.channels.set(frame.channel, ch);
+      // The application may call setReliable() in this handler, before the first event is processed.
+      this.emit('channel', ch);
+      if (this._state === 'closed') return;
     }
+    const rel = ch.rel;
+    if (rel !== null) this.handleReliableFrame(ch, rel, frame, this.host.clock.now());
+    else if (frame.events.length > 0) this.deliverUnsequenced(ch, frame.events);
   }
 
   // ---- timers ----
@@ -429,6 +687,7 @@ export class Session extends EventEmitter implements ChannelOwner {
     if (this.reassembler !== null && this.reassembler.pendingFrames > 0) {
       at = Math.min(at, this.host.clock.now() + this.config.reassemblyTimeoutMs);
     }
+    if (this.reliableChannels.size > 0 && this._state === 'open') at = Math.min(at, this.reliableDeadline());
     return at;
   }
 
@@ -445,6 +704,8 @@ export class Session extends EventEmitter implements ChannelOwner {
     }
     // spec 7.3: keep the session alive while idle. We send when we have sent nothing for the interval, so a
     // peer that only receives still proves liveness, and a keepalive-only peer is answered in kind.
+    if (this.reliableChannels.size > 0) this.reliableTimers(now);
+    if (this._state !== 'open') return;
     if (now - this.lastSentMs >= this.config.keepaliveIntervalMs) this.sendKeepalive(now);
     if (this.reassembler !== null) this.reassembler.gc(now);
   }
@@ -462,8 +723,15 @@ export class Session extends EventEmitter implements ChannelOwner {
     this.recvCipher.destroy();
     this.reassembler = null;
     const chError = error ?? null;
-    for (const ch of this.channels.values()) ch.finish(error ? 'failed' : 'session-closed', chError);
+    const closedErr = new WiremeshError('SESSION_CLOSED', 'the session is closed');
+    for (const ch of this.channels.values()) {
+      ch.rel?.failSenders(closedErr);
+      ch.finish(error ? 'failed' : 'session-closed', chError);
+    }
     this.channels.clear();
+    this.reliableChannels.clear();
+    this.relDirty.clear();
+    this.relAckPending.clear();
     this.host.sessionClosed(this);
     this.emit('close', reason, error);
   }

@@ -402,6 +402,7 @@ export class FrameWriter {
   private limit = 0;
   private pos = 0;
   private count = 0;
+  private eventsEnd = 0;
   private state = STATE_IDLE;
 
   /**
@@ -453,6 +454,26 @@ export class FrameWriter {
     return true;
   }
 
+  /**
+   * Appends already-encoded event records (the bytes `records` returned for an earlier frame) when they fit
+   * with room for the largest trailer; false (nothing written) otherwise. Reliable channels re-send a
+   * frame's events this way with fresh ACK fields (spec 11.6).
+   */
+  tryAppendRecords(records: Uint8Array, eventCount: number): boolean {
+    if (this.state !== STATE_OPEN) throw new WiremeshError('INVALID_STATE', 'call begin() before adding events');
+    if (this.pos + records.length + FRAME_TRAILER_MAX_SIZE > this.limit) return false;
+    this.buf.set(records, this.pos);
+    this.pos += records.length;
+    this.count += eventCount;
+    return true;
+  }
+
+  /** The event records written since `begin` (a view; copy it to keep it past the next `begin`). */
+  get records(): Uint8Array {
+    if (this.state === STATE_IDLE) return this.buf.subarray(this.start, this.start);
+    return this.buf.subarray(this.start + 1, this.state === STATE_FINISHED ? this.eventsEnd : this.pos);
+  }
+
   /** Largest payload `tryAddEvent` would accept now, or -1 when not even an empty one fits or no frame is open. */
   get maxPayloadLength(): number {
     if (this.state !== STATE_OPEN) return -1;
@@ -479,6 +500,7 @@ export class FrameWriter {
   finish(seq = 0, ackSeq = 0, ackBitmap = 0n, windowSize = 0): number {
     if (this.state !== STATE_OPEN) throw new WiremeshError('INVALID_STATE', 'call begin() before finish()');
     assertTrailer(seq, ackSeq, ackBitmap, windowSize);
+    this.eventsEnd = this.pos;
     this.pos = writeTrailer(this.buf, this.pos, seq, ackSeq, ackBitmap, windowSize);
     this.state = STATE_FINISHED;
     return this.pos - this.start;

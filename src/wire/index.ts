@@ -3,3 +3,4 @@ export * from './result.js';
 export * from './varint.js';
 export * from './packets.js';
 export * from './frame.js';
+export { copyBytes } from './bytes.js';

@@ -191,3 +191,41 @@ describe('FrameWriter', () => {
     );
   });
 });
+
+describe('FrameWriter records and tryAppendRecords (reliable re-send)', () => {
+  it('re-sends the same events under fresh reliability fields', () => {
+    const buf = new Uint8Array(1200);
+    const w = new FrameWriter(buf, 16, 1184);
+    w.begin(7);
+    expect(w.tryAddEvent(1, new Uint8Array([1, 2, 3]))).toBe(true);
+    expect(w.tryAddEvent(2, new Uint8Array(0))).toBe(true);
+    const records = w.records.slice();
+    w.finish(5, 3, 0n, 100);
+    expect(Array.from(w.records)).toEqual(Array.from(records));
+
+    const out = new Uint8Array(600);
+    const w2 = new FrameWriter(out, 0, 600);
+    w2.begin(7);
+    expect(w2.tryAppendRecords(records, 2)).toBe(true);
+    expect(w2.eventCount).toBe(2);
+    const len = w2.finish(5, 9, 1n, 42);
+    const f = decodeFrame(out.subarray(0, len));
+    expect(f.ok).toBe(true);
+    if (!f.ok) return;
+    expect(f.value.channel).toBe(7);
+    expect(f.value.events.map((e) => [e.type, Array.from(e.payload)])).toEqual([
+      [1, [1, 2, 3]],
+      [2, []],
+    ]);
+    expect([f.value.seq, f.value.ackSeq, f.value.ackBitmap, f.value.windowSize]).toEqual([5, 9, 1n, 42]);
+  });
+
+  it('refuses records that leave no room for the trailer and writes nothing', () => {
+    const out = new Uint8Array(64);
+    const w = new FrameWriter(out, 0, 64);
+    w.begin(1);
+    expect(w.tryAppendRecords(new Uint8Array(64 - 1 - FRAME_TRAILER_MAX_SIZE + 1), 1)).toBe(false);
+    expect(w.length).toBe(1);
+    expect(w.tryAppendRecords(new Uint8Array(64 - 1 - FRAME_TRAILER_MAX_SIZE), 1)).toBe(true);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * The per-channel state of a reliable channel (spec 11): the pure sender and receiver state machines, the
+ * queue of events waiting for window, and the send-side backpressure. The Session drives it (it owns
+ * packets and time); this module holds no I/O.
+ */
+import { WiremeshError } from '../errors.js';
+import type { FrameEvent } from '../wire/index.js';
+import { RELIABLE_WINDOW } from './constants.js';
+import { BoundedQueue } from './event-queue.js';
+import { ReliableReceiver, ReliableSender } from './reliable.js';
+
+export interface ReliableOptions {
+  /** Receive window in frames we advertise (spec 11.4, default 256). */
+  window?: number;
+  /** First retransmit timeout (spec 11.6, default 200 ms). */
+  baseRtoMs?: number;
+  /** Retransmit timeout cap (default 30 s). */
+  maxRtoMs?: number;
+  /** Consecutive unanswered retransmits before the channel fails (default 10). */
+  maxRetries?: number;
+  /** Longest delay of a standalone ACK (spec 11.5, default 20 ms). */
+  ackDelayMs?: number;
+  /** Events queued beyond the peer's window before `send()` starts to wait (default 1024). */
+  sendBufferEvents?: number;
+}
+
+/** What the sender keeps per sequence number to re-send a frame: its encoded event records. */
+export interface SentFrame {
+  readonly records: Uint8Array;
+  readonly events: number;
+}
+
+export interface QueuedEvent {
+  readonly type: number;
+  readonly payload: Uint8Array;
+}
+
+const DEFAULT_SEND_BUFFER_EVENTS = 1024;
+
+export class ReliableChannelState {
+  readonly sender: ReliableSender<SentFrame>;
+  readonly receiver: ReliableReceiver<FrameEvent[]>;
+  readonly window: number;
+  readonly sendBufferEvents: number;
+  /** Events accepted from the application, not yet in a frame (waiting for peer window). */
+  readonly queue = new BoundedQueue<QueuedEvent>(1 << 30);
+  private sendWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  // Frames delivered to the application whose events it has not all read yet: the oldest one's unread
+  // count in `headUnread`, the later ones' in `unreadPerFrame`.
+  private readonly unreadPerFrame = new BoundedQueue<number>(1 << 30);
+  private headUnread = 0;
+  private _framesHeld = 0;
+  /** The local side closed the channel: the close event is queued; the state lingers until it is acknowledged. */
+  closing = false;
+
+  constructor(opts: ReliableOptions = {}) {
+    this.window = opts.window ?? RELIABLE_WINDOW;
+    this.sendBufferEvents = opts.sendBufferEvents ?? DEFAULT_SEND_BUFFER_EVENTS;
+    this.sender = new ReliableSender<SentFrame>({
+      baseRtoMs: opts.baseRtoMs,
+      maxRtoMs: opts.maxRtoMs,
+      maxRetries: opts.maxRetries,
+    });
+    this.receiver = new ReliableReceiver<FrameEvent[]>({ window: this.window, ackDelayMs: opts.ackDelayMs });
+  }
+
+  /** Frames handed to the application that it has not finished reading (they occupy its window). */
+  get framesHeld(): number {
+    return this._framesHeld;
+  }
+
+  /** Nothing queued and nothing unacknowledged. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.sender.pending === 0;
+  }
+
+  /** Queues an event; resolves at once while the send buffer has room, else once it drains. */
+  enqueue(type: number, payload: Uint8Array): Promise<void> | null {
+    this.queue.push({ type, payload });
+    if (this.queue.length <= this.sendBufferEvents) return null;
+    return new Promise<void>((resolve, reject) => this.sendWaiters.push({ resolve, reject }));
+  }
+
+  /** Wakes senders once the queue is back under its limit. */
+  wakeSenders(): void {
+    if (this.sendWaiters.length === 0 || this.queue.length > this.sendBufferEvents) return;
+    const waiters = this.sendWaiters;
+    this.sendWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  /** Rejects every waiting sender (channel failed or closed). */
+  failSenders(err: Error): void {
+    const waiters = this.sendWaiters;
+    this.sendWaiters = [];
+    for (const w of waiters) w.reject(err);
+  }
+
+  /** A frame of `events` events was handed to the application, `consumed` of them read at once. */
+  frameDelivered(events: number, consumed: number): void {
+    const unread = events - consumed;
+    if (unread <= 0) return;
+    if (this._framesHeld === 0) this.headUnread = unread;
+    else this.unreadPerFrame.push(unread);
+    this._framesHeld++;
+  }
+
+  /** The application read one buffered event; true when that finished a frame (window grew). */
+  eventRead(): boolean {
+    if (this._framesHeld === 0) return false;
+    if (--this.headUnread > 0) return false;
+    this._framesHeld--;
+    this.headUnread = this.unreadPerFrame.shift() ?? 0;
+    return true;
+  }
+
+  /** Free frames of our receive window right now. */
+  get freeFrames(): number {
+    return Math.max(0, this.window - this._framesHeld);
+  }
+}
+
+export function channelFailedError(channel: number, retries: number): WiremeshError {
+  return new WiremeshError('CHANNEL_FAILED', `channel ${channel} failed: no acknowledgement after ${retries} retransmissions`);
+}
