@@ -138,7 +138,7 @@ export const idCommand: CommandModule<object, IdArgs> = {
       if (created) process.stderr.write(`minted in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
       process.stdout.write(
         [
-          `${created ? 'created' : 'loaded'} identity ${join(dataDir, SEED_FILE_NAME)}`,
+          `${created ? 'created a new identity in' : 'loaded the identity in'} ${join(dataDir, SEED_FILE_NAME)}`,
           `node id     ${nodeId}`,
           `keys        ${keys}`,
           `difficulty  ${difficulty} required; this node id has ${bits} leading zero bits`,
