@@ -8,6 +8,8 @@ import {
   KEEPALIVE_INTERVAL_MS,
   MAX_INCOMPLETE_FRAMES,
   MAX_REASSEMBLY_BYTES,
+  REKEY_AFTER_MESSAGES,
+  REKEY_AFTER_MS,
   REASSEMBLY_TIMEOUT_MS,
   SESSION_TIMEOUT_MS,
 } from './constants.js';
@@ -26,6 +28,16 @@ export interface SessionConfig {
   maxIncompleteFrames: number;
   maxReassemblyBytes: number;
   reassemblyTimeoutMs: number;
+  /** spec 7.3: the initiator rekeys after this session-key age... */
+  rekeyAfterMs: number;
+  /** ...or after this many packets sent with one key (spec: 2^60). */
+  rekeyAfterMessages: number;
+  /** After a rekey the previous keys still decrypt packets in flight for this long. */
+  previousKeysLifetimeMs: number;
+  /** Send-rate cap in bytes per second of UDP payload (spec 13; burst 2x); 0 = unlimited. */
+  sendRateBytesPerSec: number;
+  /** With a rate cap: packets waiting for tokens before `send()` starts to wait. */
+  pacedHighWaterPackets: number;
 }
 
 export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
@@ -38,6 +50,11 @@ export const DEFAULT_SESSION_CONFIG: Readonly<SessionConfig> = Object.freeze({
   maxIncompleteFrames: MAX_INCOMPLETE_FRAMES,
   maxReassemblyBytes: MAX_REASSEMBLY_BYTES,
   reassemblyTimeoutMs: REASSEMBLY_TIMEOUT_MS,
+  sendRateBytesPerSec: 0,
+  pacedHighWaterPackets: 256,
+  rekeyAfterMs: REKEY_AFTER_MS,
+  rekeyAfterMessages: REKEY_AFTER_MESSAGES,
+  previousKeysLifetimeMs: 10_000,
 });
 
 const LIMITS: Record<keyof SessionConfig, [number, number]> = {
@@ -51,6 +68,11 @@ const LIMITS: Record<keyof SessionConfig, [number, number]> = {
   maxIncompleteFrames: [1, 65_536],
   maxReassemblyBytes: [1024, 1 << 31],
   reassemblyTimeoutMs: [10, 3_600_000],
+  sendRateBytesPerSec: [0, 2 ** 40],
+  rekeyAfterMs: [10, 86_400_000],
+  rekeyAfterMessages: [16, 2 ** 60],
+  previousKeysLifetimeMs: [10, 3_600_000],
+  pacedHighWaterPackets: [1, 1 << 20],
 };
 
 /** Fills defaults and validates every given field. */

@@ -71,6 +71,14 @@ export interface DialOptions {
   timeoutMs?: number;
 }
 
+/** A rekey in progress (spec 7.3): the original initiator re-runs the handshake for a live session. */
+interface PendingRekey {
+  session: Session;
+  state: InitiatorState | null;
+  cookies: CookieGenerator;
+  retryTimer: unknown;
+}
+
 interface PendingDial {
   localIndex: number;
   remoteStaticKey: Uint8Array;
@@ -97,6 +105,10 @@ export class Endpoint extends EventEmitter implements SessionHost {
   private readonly replayGuard = new InitiationReplayGuard();
   private readonly sessions = new Map<number, Session>();
   private readonly dials = new Map<number, PendingDial>();
+  private readonly rekeys = new Map<number, PendingRekey>();
+  // Sessions we answered, by the initiator's static key: a HandshakeInit that reuses such a session's
+  // remote index is that initiator rekeying the session (it keeps its index), not a new connection.
+  private readonly responderSessions = new Map<string, Session>();
   private readonly alwaysCookie: boolean;
   private readonly cookieThresholdPerSec: number;
   private readonly maxSessions: number;
@@ -161,12 +173,12 @@ export class Endpoint extends EventEmitter implements SessionHost {
 
   /** Live sessions (established or awaiting the initiator's first packet). */
   allSessions(): Session[] {
-    return [...this.sessions.values()];
+    return [...new Set(this.sessions.values())];
   }
 
   /** A snapshot of the counters. */
   snapshot(): EndpointStats {
-    return { ...this.stats, sessionsActive: this.sessions.size, drops: { ...this.stats.drops } };
+    return { ...this.stats, sessionsActive: new Set(this.sessions.values()).size, drops: { ...this.stats.drops } };
   }
 
   /**
@@ -226,7 +238,8 @@ export class Endpoint extends EventEmitter implements SessionHost {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       for (const dial of [...this.dials.values()]) this.failDial(dial, new WiremeshError('ENDPOINT_CLOSED', 'the endpoint was closed while dialing'));
-      for (const s of [...this.sessions.values()]) s.close();
+      for (const rekey of [...this.rekeys.values()]) this.endRekey(rekey);
+      for (const s of new Set(this.sessions.values())) s.close();
       if (this.flushScheduled !== null) {
         clearImmediate(this.flushScheduled);
         this.flushScheduled = null;
@@ -272,8 +285,30 @@ export class Endpoint extends EventEmitter implements SessionHost {
     session.timerHandle = this.clock.setTimer(() => this.fireTimer(session), Math.max(0, atMs - this.clock.now()));
   }
 
+  startRekey(session: Session): void {
+    if (this.closing !== null || this.rekeys.has(session.localIndex)) return;
+    const rekey: PendingRekey = {
+      session,
+      state: null,
+      cookies: new CookieGenerator(session.remoteStaticKey),
+      retryTimer: null,
+    };
+    this.rekeys.set(session.localIndex, rekey);
+    this.sendRekeyInitiation(rekey);
+  }
+
+  releaseIndex(session: Session, localIndex: number): void {
+    if (this.sessions.get(localIndex) === session) this.sessions.delete(localIndex);
+  }
+
   sessionClosed(session: Session): void {
-    if (this.sessions.get(session.localIndex) === session) this.sessions.delete(session.localIndex);
+    for (const idx of session.localIndices()) {
+      if (this.sessions.get(idx) === session) this.sessions.delete(idx);
+    }
+    const rekey = this.rekeys.get(session.localIndex);
+    if (rekey !== undefined && rekey.session === session) this.endRekey(rekey);
+    const key = keyHex(session.remoteStaticKey);
+    if (this.responderSessions.get(key) === session) this.responderSessions.delete(key);
     if (session.timerHandle !== null) this.clock.clearTimer(session.timerHandle);
     session.timerHandle = null;
     session.timerAtMs = Infinity;
@@ -306,7 +341,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     const view = new DataView(randomBytes(4).buffer);
     for (;;) {
       const idx = view.getUint32(0, true);
-      if (!this.sessions.has(idx) && !this.dials.has(idx)) return idx;
+      if (!this.sessions.has(idx) && !this.dials.has(idx) && !this.rekeys.has(idx)) return idx;
       view.setUint32(0, (idx * 2654435761 + 1) >>> 0, true);
     }
   }
@@ -338,6 +373,49 @@ export class Endpoint extends EventEmitter implements SessionHost {
       dial.retryTimer = null;
       if (this.dials.get(dial.localIndex) === dial) this.sendInitiation(dial);
     }, delay);
+  }
+
+  private sendRekeyInitiation(rekey: PendingRekey): void {
+    rekey.state?.destroy();
+    rekey.state = null;
+    const session = rekey.session;
+    if (session.state === 'closed' || this.closing !== null) {
+      this.endRekey(rekey);
+      return;
+    }
+    const now = this.clock.now();
+    // The same sender index as the session's: how the responder tells a rekey from a new connection.
+    const init = createInitiation({
+      suite: this.suite,
+      localStatic: this.staticKey,
+      remoteStatic: session.remoteStaticKey,
+      senderIndex: session.localIndex,
+      nowMs: now,
+    });
+    if (init === null) {
+      this.endRekey(rekey);
+      return;
+    }
+    rekey.state = init.state;
+    rekey.cookies.addMacs(init.packet, HANDSHAKE_INIT_MAC1_OFFSET, now);
+    this.stats.handshakesInitiated++;
+    const buf = this.acquireBuffer();
+    buf.set(init.packet);
+    const to = session.remoteAddress;
+    this.transmit(buf, init.packet.length, to.host, to.port);
+    if (rekey.retryTimer !== null) this.clock.clearTimer(rekey.retryTimer);
+    rekey.retryTimer = this.clock.setTimer(() => {
+      rekey.retryTimer = null;
+      if (this.rekeys.get(session.localIndex) === rekey) this.sendRekeyInitiation(rekey);
+    }, this.handshakeRetryMs * (0.9 + 0.2 * Math.random()));
+  }
+
+  private endRekey(rekey: PendingRekey): void {
+    if (rekey.retryTimer !== null) this.clock.clearTimer(rekey.retryTimer);
+    rekey.retryTimer = null;
+    rekey.state?.destroy();
+    rekey.state = null;
+    if (this.rekeys.get(rekey.session.localIndex) === rekey) this.rekeys.delete(rekey.session.localIndex);
   }
 
   private failDial(dial: PendingDial, err: Error): void {
@@ -378,7 +456,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
           this.stats.drops.unknown_index++;
           return;
         }
-        session.receive(buf, type, readCounter(buf), host, port);
+        session.receive(buf, type, readReceiverIndex(buf), readCounter(buf), host, port);
         if (session.state !== 'closed') this.armTimer(session, session.nextDeadline());
         return;
       }
@@ -470,6 +548,21 @@ export class Endpoint extends EventEmitter implements SessionHost {
       return;
     }
     new CookieGenerator(consumed.remoteStatic).addMacs(resp.packet, HANDSHAKE_RESP_MAC1_OFFSET, now);
+    const staticHex = keyHex(consumed.remoteStatic);
+    const existing = this.responderSessions.get(staticHex);
+    if (existing !== undefined && existing.state !== 'closed' && existing.remoteIndex === consumed.remoteIndex) {
+      // spec 7.3 rekey of a live session: stage the new keys; they take over once the initiator uses them.
+      existing.stageRekey(localIndex, this.suite.transportCipher(resp.keys.sendKey), this.suite.transportCipher(resp.keys.recvKey));
+      resp.keys.sendKey.fill(0);
+      resp.keys.recvKey.fill(0);
+      this.sessions.set(localIndex, existing);
+      this.stats.handshakesAccepted++;
+      this.stats.rekeys++;
+      const out = this.acquireBuffer();
+      out.set(resp.packet);
+      this.transmit(out, resp.packet.length, host, port);
+      return;
+    }
     const session = new Session({
       host: this,
       config: this.config,
@@ -485,6 +578,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     resp.keys.sendKey.fill(0);
     resp.keys.recvKey.fill(0);
     this.sessions.set(localIndex, session);
+    this.responderSessions.set(staticHex, session);
     this.stats.sessionsOpened++;
     this.stats.handshakesAccepted++;
     session.once('confirmed', () => {
@@ -506,7 +600,9 @@ export class Endpoint extends EventEmitter implements SessionHost {
     }
     const dial = this.dials.get(decoded.value.receiverIndex);
     if (dial === undefined || dial.state === null) {
-      drops.handshake_unexpected++;
+      const rekey = this.rekeys.get(decoded.value.receiverIndex);
+      if (rekey !== undefined && rekey.state !== null) this.onRekeyResponse(rekey, buf);
+      else drops.handshake_unexpected++;
       return;
     }
     // The response's MAC1 is keyed by our own static key (spec 5.4).
@@ -544,6 +640,32 @@ export class Endpoint extends EventEmitter implements SessionHost {
     dial.resolve(session);
   }
 
+  private onRekeyResponse(rekey: PendingRekey, buf: Uint8Array): void {
+    const drops = this.stats.drops;
+    if (!this.cookieChecker.checkMac1(buf, HANDSHAKE_RESP_MAC1_OFFSET)) {
+      drops.mac1++;
+      return;
+    }
+    const consumed = consumeResponse(rekey.state!, buf);
+    if (!consumed.ok) {
+      if (consumed.reason === 'low_order') drops.handshake_low_order++;
+      else if (consumed.reason === 'decode') drops.malformed++;
+      else if (consumed.reason === 'index') drops.handshake_unexpected++;
+      else drops.handshake_decrypt++;
+      return;
+    }
+    this.endRekey(rekey);
+    this.stats.handshakesCompleted++;
+    this.stats.rekeys++;
+    rekey.session.installRekey(
+      consumed.remoteIndex,
+      this.suite.transportCipher(consumed.keys.sendKey),
+      this.suite.transportCipher(consumed.keys.recvKey),
+    );
+    consumed.keys.sendKey.fill(0);
+    consumed.keys.recvKey.fill(0);
+  }
+
   private onCookieReply(buf: Uint8Array): void {
     const decoded = decodeCookieReply(buf);
     if (!decoded.ok) {
@@ -551,18 +673,25 @@ export class Endpoint extends EventEmitter implements SessionHost {
       return;
     }
     const dial = this.dials.get(decoded.value.receiverIndex);
-    if (dial === undefined) {
+    const rekey = dial === undefined ? this.rekeys.get(decoded.value.receiverIndex) : undefined;
+    const cookies = dial?.cookies ?? rekey?.cookies;
+    if (cookies === undefined) {
       this.stats.drops.handshake_unexpected++;
       return;
     }
-    if (!dial.cookies.consumeReply(buf, this.clock.now())) {
+    if (!cookies.consumeReply(buf, this.clock.now())) {
       this.stats.drops.cookie_reply_invalid++;
       return;
     }
     this.stats.cookieRepliesReceived++;
     // spec 6.3: retry at once with MAC2 keyed by the fresh cookie.
-    this.sendInitiation(dial);
+    if (dial !== undefined) this.sendInitiation(dial);
+    else this.sendRekeyInitiation(rekey!);
   }
+}
+
+function keyHex(key: Uint8Array): string {
+  return Buffer.from(key.buffer, key.byteOffset, key.length).toString('hex');
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {

@@ -33,7 +33,10 @@ import {
 import { Channel, type ChannelOwner } from './channel.js';
 import { ReliableChannelState, channelFailedError, type ReliableOptions, type SentFrame } from './reliable-channel.js';
 import type { TransportCipher } from './crypto/index.js';
-import { ReplayWindow } from './replay-window.js';
+import { Keypair } from './keypair.js';
+import { TokenBucket } from './rate-limiter.js';
+import { BoundedQueue } from './event-queue.js';
+import { SEND_RATE_BURST_FACTOR } from './constants.js';
 import { Reassembler } from './reassembler.js';
 import type { SessionConfig } from './config.js';
 import type { EndpointStats } from './stats.js';
@@ -51,8 +54,12 @@ export interface SessionHost {
   requestFlush(session: Session): void;
   /** Asks for `onTimer` to be called no later than `atMs`. */
   armTimer(session: Session, atMs: number): void;
-  /** The session closed; forget its index. */
+  /** The session closed; forget its indices. */
   sessionClosed(session: Session): void;
+  /** The initiator's keys are old (spec 7.3): run a new handshake and call `installRekey` with its keys. */
+  startRekey(session: Session): void;
+  /** A local index the session no longer receives on (its previous keys were dropped). */
+  releaseIndex(session: Session, localIndex: number): void;
 }
 
 export type SessionState = 'awaiting-confirmation' | 'open' | 'closed';
@@ -91,8 +98,6 @@ export interface SessionStats {
 }
 
 export class Session extends EventEmitter implements ChannelOwner {
-  readonly localIndex: number;
-  readonly remoteIndex: number;
   readonly remoteStaticKey: Uint8Array;
   /** The final Noise handshake hash, equal on both sides: sign it to bind an identity to this session. */
   readonly handshakeHash: Uint8Array;
@@ -101,14 +106,19 @@ export class Session extends EventEmitter implements ChannelOwner {
   private remote: UdpAddress;
   private readonly host: SessionHost;
   private readonly config: SessionConfig;
-  private sendCipher: TransportCipher;
-  private recvCipher: TransportCipher;
-  private readonly replay = new ReplayWindow();
+  // Transport keys (spec 5.6): current, plus around a rekey the previous (receive only) or staged ones.
+  private keys: Keypair;
+  private prevKeys: Keypair | null = null;
+  private prevKeysUntilMs = Infinity;
+  private stagedKeys: Keypair | null = null;
+  private rekeyPending = false;
+  private _rekeys = 0;
+  // Trial decryption needs the ciphertext twice (a failed open zeroes the buffer): scratch copy.
+  private trialScratch: Uint8Array | null = null;
   private reassembler: Reassembler | null = null;
   private readonly channels = new Map<number, Channel>();
   private _state: SessionState;
   private _closeReason: SessionCloseReason | null = null;
-  private sendCounter = 0;
   private nextFrameId = 0;
   private lastSentMs: number;
   private lastReceivedMs: number;
@@ -127,6 +137,11 @@ export class Session extends EventEmitter implements ChannelOwner {
   // than spec 11.5's 20 ms bound), one per channel per batch of received datagrams.
   private readonly relAckPending = new Set<Channel>();
   private unconfirmed: PendingEvent[] | null = null;
+  // Send-rate cap (spec 13), or null when unlimited; sealed packets wait here for tokens.
+  private readonly limiter: TokenBucket | null;
+  private readonly paced = new BoundedQueue<{ buf: Uint8Array; length: number }>(1 << 30);
+  private pacedWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private pacedAtMs = Infinity;
   readonly counters: SessionStats = { txPackets: 0, rxPackets: 0, txBytes: 0, rxBytes: 0, eventsSent: 0, eventsReceived: 0 };
   /** Endpoint bookkeeping: the deadline its timer is armed for. */
   timerAtMs = Infinity;
@@ -136,16 +151,17 @@ export class Session extends EventEmitter implements ChannelOwner {
     super();
     this.host = p.host;
     this.config = p.config;
-    this.localIndex = p.localIndex;
-    this.remoteIndex = p.remoteIndex;
     this.remoteStaticKey = p.remoteStaticKey;
     this.remote = p.remoteAddress;
-    this.sendCipher = p.sendCipher;
-    this.recvCipher = p.recvCipher;
     this.handshakeHash = p.handshakeHash;
     this.isInitiator = p.isInitiator;
     const now = p.host.clock.now();
     this.createdMs = now;
+    this.keys = new Keypair(p.localIndex, p.remoteIndex, p.sendCipher, p.recvCipher, now);
+    this.limiter =
+      p.config.sendRateBytesPerSec > 0
+        ? new TokenBucket(p.config.sendRateBytesPerSec, SEND_RATE_BURST_FACTOR * p.config.sendRateBytesPerSec, now)
+        : null;
     this.lastSentMs = now;
     this.lastReceivedMs = now;
     this.lastDataReceivedMs = now;
@@ -155,6 +171,88 @@ export class Session extends EventEmitter implements ChannelOwner {
       // Confirm the keys to the responder at once, so it can start sending (WireGuard does the same).
       this.sendKeepalive(now);
     }
+  }
+
+  /** Our index for the current keys: the peer puts it in every packet it sends us (spec 7.1). */
+  get localIndex(): number {
+    return this.keys.localIndex;
+  }
+
+  /** The peer's index for the current keys. */
+  get remoteIndex(): number {
+    return this.keys.remoteIndex;
+  }
+
+  /** Every local index that still routes to this session (current, previous and staged keys). */
+  localIndices(): number[] {
+    const out = [this.keys.localIndex];
+    if (this.prevKeys !== null && this.prevKeys.localIndex !== this.keys.localIndex) out.push(this.prevKeys.localIndex);
+    if (this.stagedKeys !== null) out.push(this.stagedKeys.localIndex);
+    return out;
+  }
+
+  /** Completed rekeys of this session. */
+  get rekeys(): number {
+    return this._rekeys;
+  }
+
+  /** The initiator's side of a rekey: the new handshake completed; send with the new keys from now on. */
+  installRekey(remoteIndex: number, send: TransportCipher, recv: TransportCipher): void {
+    if (this._state === 'closed') {
+      send.destroy();
+      recv.destroy();
+      return;
+    }
+    const now = this.host.clock.now();
+    // The initiator keeps its index across a rekey (that is how the responder recognises the rekey), so the
+    // previous keys share it; the receive path tries both while they overlap.
+    this.retirePrevious(now);
+    this.keys.send.destroy();
+    this.prevKeys = this.keys;
+    this.prevKeysUntilMs = now + this.config.previousKeysLifetimeMs;
+    this.keys = new Keypair(this.keys.localIndex, remoteIndex, send, recv, now);
+    this.rekeyPending = false;
+    this._rekeys++;
+    this.flushBeforeKeyChange();
+    // Confirm the new keys at once so the responder switches too.
+    this.sendKeepalive(now);
+    this.host.armTimer(this, this.nextDeadline());
+  }
+
+  /** The responder's side of a rekey: new keys wait until the initiator sends with them. */
+  stageRekey(localIndex: number, send: TransportCipher, recv: TransportCipher): void {
+    if (this.stagedKeys !== null) {
+      this.host.releaseIndex(this, this.stagedKeys.localIndex);
+      this.stagedKeys.destroy();
+    }
+    this.stagedKeys = new Keypair(localIndex, this.keys.remoteIndex, send, recv, this.host.clock.now());
+  }
+
+  private promoteStaged(now: number): void {
+    const staged = this.stagedKeys!;
+    this.stagedKeys = null;
+    this.retirePrevious(now);
+    this.flushBeforeKeyChange();
+    this.keys.send.destroy();
+    this.prevKeys = this.keys;
+    this.prevKeysUntilMs = now + this.config.previousKeysLifetimeMs;
+    this.keys = staged;
+    this._rekeys++;
+    this.host.armTimer(this, this.nextDeadline());
+  }
+
+  /** Packets coalesced under the old keys go out before the switch. */
+  private flushBeforeKeyChange(): void {
+    if (this.openBuf !== null) this.sealOpenPacket();
+  }
+
+  private retirePrevious(_now: number): void {
+    const prev = this.prevKeys;
+    if (prev === null) return;
+    this.prevKeys = null;
+    this.prevKeysUntilMs = Infinity;
+    prev.recv.destroy();
+    if (prev.localIndex !== this.keys.localIndex) this.host.releaseIndex(this, prev.localIndex);
   }
 
   get state(): SessionState {
@@ -204,7 +302,7 @@ export class Session extends EventEmitter implements ChannelOwner {
     const rel = channel.rel;
     if (rel === null) {
       this.enqueue(channel.id, type, payload);
-      return RESOLVED;
+      return this.pacingBackpressure() ?? RESOLVED;
     }
     // Copy: the frame is kept for retransmission and the caller may reuse its buffer at once.
     const wait = rel.enqueue(type, copyBytes(payload));
@@ -360,20 +458,68 @@ export class Session extends EventEmitter implements ChannelOwner {
   }
 
   private sealAndSend(type: number, buf: Uint8Array, plainLength: number): void {
-    const counter = this.sendCounter;
+    const keys = this.keys;
+    const counter = keys.sendCounter;
     if (counter >= MAX_SAFE_COUNTER) {
       // spec 7.2: the counter may never repeat; close and force a new handshake.
       this.terminate('counter-exhausted', null);
       return;
     }
-    this.sendCounter = counter + 1;
-    writeTransportHeader(buf, type, this.remoteIndex, counter);
-    this.sendCipher.sealInPlace(counter, buf, SIZE_DATA_HEADER, plainLength);
+    keys.sendCounter = counter + 1;
+    if (counter + 1 === this.config.rekeyAfterMessages && this.isInitiator) {
+      // spec 7.3: the message budget is spent; let the timer path start the rekey at once.
+      this.host.armTimer(this, 0);
+    }
+    writeTransportHeader(buf, type, keys.remoteIndex, counter);
+    keys.send.sealInPlace(counter, buf, SIZE_DATA_HEADER, plainLength);
     const length = SIZE_DATA_HEADER + plainLength + SIZE_AEAD_TAG;
     this.counters.txPackets++;
     this.counters.txBytes += length;
-    this.lastSentMs = this.host.clock.now();
+    const now = this.host.clock.now();
+    this.lastSentMs = now;
+    const limiter = this.limiter;
+    // spec 13: with a rate cap, packets wait for tokens (in order) instead of being dropped.
+    if (limiter !== null) {
+      // Keep order: once anything waits, everything after it waits too (the timer is already armed).
+      const wait = this.paced.length > 0 ? -1 : limiter.take(length, now);
+      if (wait !== 0) {
+        this.paced.push({ buf, length });
+        if (wait > 0) this.armPacing(now + wait);
+        return;
+      }
+    }
     this.host.transmit(buf, length, this.remote.host, this.remote.port);
+  }
+
+  private armPacing(atMs: number): void {
+    this.pacedAtMs = atMs;
+    this.host.armTimer(this, atMs);
+  }
+
+  /** Sends the packets whose tokens have accrued; wakes senders once the backlog is small again. */
+  private drainPaced(now: number): void {
+    const limiter = this.limiter!;
+    while (this.paced.length > 0) {
+      const head = this.paced.peek()!;
+      const wait = limiter.take(head.length, now);
+      if (wait > 0) {
+        this.armPacing(now + wait);
+        break;
+      }
+      this.paced.shift();
+      this.host.transmit(head.buf, head.length, this.remote.host, this.remote.port);
+    }
+    if (this.paced.length <= this.config.pacedHighWaterPackets && this.pacedWaiters.length > 0) {
+      const waiters = this.pacedWaiters;
+      this.pacedWaiters = [];
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  /** A promise that resolves when the rate limiter's backlog is under its high-water mark (null: no wait). */
+  private pacingBackpressure(): Promise<void> | null {
+    if (this.limiter === null || this.paced.length <= this.config.pacedHighWaterPackets) return null;
+    return new Promise<void>((resolve, reject) => this.pacedWaiters.push({ resolve, reject }));
   }
 
   // ---- reliable channels (spec 11) ----
@@ -574,21 +720,41 @@ export class Session extends EventEmitter implements ChannelOwner {
    * Handles one transport packet (type 4-7) whose header the endpoint validated and whose receiver index
    * named this session. Never throws: every rejection is counted.
    */
-  receive(buf: Uint8Array, type: number, counter: number, fromHost: string, fromPort: number): void {
+  receive(buf: Uint8Array, type: number, receiverIndex: number, counter: number, fromHost: string, fromPort: number): void {
     if (this._state === 'closed') return;
     const drops = this.host.stats.drops;
-    // spec 8: cheap replay pre-check before the AEAD; the window only moves after AEAD success.
-    if (!this.replay.check(counter)) {
-      drops.replay++;
-      return;
+    let keys: Keypair | null = null;
+    let plainLength = -1;
+    const staged = this.stagedKeys;
+    const prev = this.prevKeys;
+    if (staged !== null && receiverIndex === staged.localIndex) {
+      plainLength = this.open(staged, buf, counter);
+      if (plainLength >= 0) {
+        keys = staged;
+        this.promoteStaged(this.host.clock.now());
+      }
+    } else if (receiverIndex === this.keys.localIndex) {
+      if (prev !== null && prev.localIndex === receiverIndex) {
+        // Rekey overlap on the initiator (same index for both generations): try new keys, then old ones.
+        const scratch = this.scratchCopy(buf);
+        plainLength = this.open(this.keys, buf, counter);
+        if (plainLength >= 0) keys = this.keys;
+        else {
+          buf.set(scratch.subarray(0, buf.length));
+          plainLength = this.open(prev, buf, counter);
+          if (plainLength >= 0) keys = prev;
+        }
+      } else {
+        plainLength = this.open(this.keys, buf, counter);
+        if (plainLength >= 0) keys = this.keys;
+      }
+    } else if (prev !== null && receiverIndex === prev.localIndex) {
+      plainLength = this.open(prev, buf, counter);
+      if (plainLength >= 0) keys = prev;
     }
-    const plainLength = this.recvCipher.openInPlace(counter, buf, SIZE_DATA_HEADER, buf.length - SIZE_DATA_HEADER);
-    if (plainLength < 0) {
-      drops.decrypt++;
-      return;
-    }
-    if (!this.replay.accept(counter)) {
-      drops.replay++;
+    if (keys === null) {
+      if (plainLength === -2) drops.replay++;
+      else drops.decrypt++;
       return;
     }
     const now = this.host.clock.now();
@@ -616,6 +782,25 @@ export class Session extends EventEmitter implements ChannelOwner {
         this.terminate('remote', null);
         return;
     }
+  }
+
+  /**
+   * Authenticates and decrypts in place with one keypair: spec 8's cheap replay pre-check first, the window
+   * moved only after AEAD success. Returns the plaintext length, -1 (forged) or -2 (replayed).
+   */
+  private open(keys: Keypair, buf: Uint8Array, counter: number): number {
+    if (!keys.replay.check(counter)) return -2;
+    const n = keys.recv.openInPlace(counter, buf, SIZE_DATA_HEADER, buf.length - SIZE_DATA_HEADER);
+    if (n < 0) return -1;
+    if (!keys.replay.accept(counter)) return -2;
+    return n;
+  }
+
+  private scratchCopy(buf: Uint8Array): Uint8Array {
+    let s = this.trialScratch;
+    if (s === null || s.length < buf.length) s = this.trialScratch = new Uint8Array(Math.max(buf.length, this.config.maxPacketSize));
+    s.set(buf);
+    return s;
   }
 
   private confirm(): void {
@@ -688,6 +873,9 @@ export class Session extends EventEmitter implements ChannelOwner {
       at = Math.min(at, this.host.clock.now() + this.config.reassemblyTimeoutMs);
     }
     if (this.reliableChannels.size > 0 && this._state === 'open') at = Math.min(at, this.reliableDeadline());
+    if (this.paced.length > 0) at = Math.min(at, this.pacedAtMs);
+    if (this.prevKeys !== null) at = Math.min(at, this.prevKeysUntilMs);
+    if (this.isInitiator && !this.rekeyPending) at = Math.min(at, this.keys.createdMs + this.config.rekeyAfterMs);
     return at;
   }
 
@@ -704,6 +892,17 @@ export class Session extends EventEmitter implements ChannelOwner {
     }
     // spec 7.3: keep the session alive while idle. We send when we have sent nothing for the interval, so a
     // peer that only receives still proves liveness, and a keepalive-only peer is answered in kind.
+    if (this.paced.length > 0 && now >= this.pacedAtMs) this.drainPaced(now);
+    if (this.prevKeys !== null && now >= this.prevKeysUntilMs) this.retirePrevious(now);
+    // spec 7.3: the original initiator starts a new handshake when the keys are old or much used.
+    if (
+      this.isInitiator &&
+      !this.rekeyPending &&
+      (now - this.keys.createdMs >= this.config.rekeyAfterMs || this.keys.sendCounter >= this.config.rekeyAfterMessages)
+    ) {
+      this.rekeyPending = true;
+      this.host.startRekey(this);
+    }
     if (this.reliableChannels.size > 0) this.reliableTimers(now);
     if (this._state !== 'open') return;
     if (now - this.lastSentMs >= this.config.keepaliveIntervalMs) this.sendKeepalive(now);
@@ -719,8 +918,14 @@ export class Session extends EventEmitter implements ChannelOwner {
       this.openBuf = null;
     }
     this.unconfirmed = null;
-    this.sendCipher.destroy();
-    this.recvCipher.destroy();
+    this.paced.clear();
+    const pacedWaiters = this.pacedWaiters;
+    this.pacedWaiters = [];
+    for (const w of pacedWaiters) w.reject(new WiremeshError('SESSION_CLOSED', 'the session closed while a send waited for the rate limiter'));
+    this.keys.destroy();
+    this.prevKeys?.recv.destroy();
+    this.stagedKeys?.destroy();
+    this.trialScratch = null;
     this.reassembler = null;
     const chError = error ?? null;
     const closedErr = new WiremeshError('SESSION_CLOSED', 'the session is closed');

@@ -40,6 +40,7 @@ export interface EndpointStats {
   handshakesInitiated: number;
   handshakesCompleted: number;
   handshakesAccepted: number;
+  rekeys: number;
   cookieRepliesSent: number;
   cookieRepliesReceived: number;
   keepalivesSent: number;
@@ -64,6 +65,7 @@ export function createStats(): EndpointStats {
     handshakesInitiated: 0,
     handshakesCompleted: 0,
     handshakesAccepted: 0,
+    rekeys: 0,
     cookieRepliesSent: 0,
     cookieRepliesReceived: 0,
     keepalivesSent: 0,
