@@ -35,6 +35,7 @@ import { consumeInitiation, consumeResponse, createInitiation, createResponse, t
 import { InitiationReplayGuard } from './initiation-replay.js';
 import { resolveSessionConfig, type SessionConfig } from './config.js';
 import { Session, type SessionHost } from './session.js';
+import { PersistentSession, type PersistentDialOptions } from './persistent-session.js';
 import { createStats, type EndpointStats } from './stats.js';
 import { systemClock, UdpTransport, type Clock, type DatagramTransport, type UdpAddress } from './transport.js';
 import { MAX_TIMESTAMP_SKEW_MS } from './constants.js';
@@ -109,6 +110,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
   // Sessions we answered, by the initiator's static key: a HandshakeInit that reuses such a session's
   // remote index is that initiator rekeying the session (it keeps its index), not a new connection.
   private readonly responderSessions = new Map<string, Session>();
+  private readonly persistents = new Set<PersistentSession>();
   private readonly alwaysCookie: boolean;
   private readonly cookieThresholdPerSec: number;
   private readonly maxSessions: number;
@@ -233,10 +235,26 @@ export class Endpoint extends EventEmitter implements SessionHost {
     });
   }
 
+  /**
+   * Dials and keeps redialing with backoff after timeouts, Disconnects and failed dials (issue: persistent
+   * dial). Reconnections are surfaced as 'session' events of the returned object. Closed with the endpoint.
+   */
+  dialPersistent(address: UdpAddress | string, remoteStaticKey: Uint8Array, options: PersistentDialOptions = {}): PersistentSession {
+    if (this.closing) throw new WiremeshError('ENDPOINT_CLOSED', 'the endpoint is closed');
+    if (typeof address === 'string') parseUdpAddress(address);
+    else checkAddress(address);
+    checkPublicKey(remoteStaticKey, 'remote static key');
+    const p = new PersistentSession(this, address, copyBytes(remoteStaticKey), options);
+    this.persistents.add(p);
+    p.once('close', () => this.persistents.delete(p));
+    return p;
+  }
+
   /** Disconnects every session, stops every timer and closes the socket. Idempotent. */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
+      for (const p of [...this.persistents]) p.close();
       for (const dial of [...this.dials.values()]) this.failDial(dial, new WiremeshError('ENDPOINT_CLOSED', 'the endpoint was closed while dialing'));
       for (const rekey of [...this.rekeys.values()]) this.endRekey(rekey);
       for (const s of new Set(this.sessions.values())) s.close();
