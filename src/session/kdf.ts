@@ -1,16 +1,14 @@
 /**
  * BLAKE2s hash, keyed-BLAKE2s MAC and the spec's HKDF-like KDF (spec 2, 2.1; editor's notes 2 and 5).
- * One implementation (@noble) for both crypto providers.
+ * One implementation (our unrolled BLAKE2s, checked against @noble and OpenSSL) for both crypto providers.
  */
-import { blake2s } from '@noble/hashes/blake2.js';
+import { blake2s256 } from './blake2s.js';
 import { InvalidArgumentError } from '../errors.js';
 import { HASH_SIZE } from './crypto/constants.js';
 
 /** spec 2: HASH = BLAKE2s-256 of the concatenation of `parts`. */
 export function hash(...parts: Uint8Array[]): Uint8Array {
-  const state = blake2s.create();
-  for (const part of parts) state.update(part);
-  return state.digest();
+  return blake2s256(null, parts);
 }
 
 /**
@@ -22,9 +20,7 @@ export function mac(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
   if (key.length === 0 || key.length > HASH_SIZE) {
     throw new InvalidArgumentError(`a BLAKE2s MAC key is 1..${HASH_SIZE} bytes, got ${key.length}`);
   }
-  const state = blake2s.create({ key });
-  for (const part of parts) state.update(part);
-  return state.digest();
+  return blake2s256(key, parts);
 }
 
 const ONE = Uint8Array.of(1);
