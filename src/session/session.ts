@@ -824,10 +824,10 @@ export class Session extends EventEmitter implements ChannelOwner {
         maxBytes: this.config.maxReassemblyBytes,
         timeoutMs: this.config.reassemblyTimeoutMs,
       }));
-    const before = r.drops.duplicate + r.drops.tooManyFrames + r.drops.tooManyBytes + r.drops.inconsistent;
+    const before = r.drops.duplicate + r.drops.tooManyFrames + r.drops.tooManyBytes + r.drops.inconsistent + r.drops.late;
     const { frameId, fragIndex, fragCount, data } = frag.value;
     const frame = r.add(frameId, fragIndex, fragCount, data, now);
-    const after = r.drops.duplicate + r.drops.tooManyFrames + r.drops.tooManyBytes + r.drops.inconsistent;
+    const after = r.drops.duplicate + r.drops.tooManyFrames + r.drops.tooManyBytes + r.drops.inconsistent + r.drops.late;
     if (after !== before) this.host.stats.drops.fragment_dropped++;
     if (frame !== null) {
       this.host.stats.framesReassembled++;
