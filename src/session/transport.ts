@@ -118,8 +118,10 @@ export class UdpTransport implements DatagramTransport {
       return;
     }
     // A udp4 socket cannot reach an IPv6 peer; report it as a failed send rather than throwing.
+    // A dual-stack socket reports IPv4 peers without the mapped prefix (normalizeHost); put it back to send.
+    const to = this.dualStack && host.indexOf(':') < 0 ? `::ffff:${host}` : host;
     try {
-      this.socket.send(buf, 0, length, port, host, done);
+      this.socket.send(buf, 0, length, port, to, done);
     } catch (err) {
       done(err as Error);
     }

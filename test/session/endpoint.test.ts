@@ -154,6 +154,36 @@ describe('Endpoint over real UDP', () => {
     expect(session.state).toBe('open');
   });
 
+  it('switches to cookie mode by itself when handshakes arrive faster than the threshold', async () => {
+    const server = await endpoint({ cookieThresholdPerSec: 2 });
+    const clients = await Promise.all([1, 2, 3, 4, 5, 6].map(() => endpoint()));
+    const sessions = await Promise.all(clients.map((c) => c.dial(server.address(), server.publicKey, { timeoutMs: 5000 })));
+    expect(sessions.every((s) => s.state === 'open')).toBe(true);
+    const st = server.snapshot();
+    // The first two in this second get a response at once; the rest prove their address with a cookie first.
+    expect(st.cookieRepliesSent).toBeGreaterThanOrEqual(4);
+    expect(st.handshakesAccepted).toBe(6);
+    expect(clients.reduce((n, c) => n + c.snapshot().cookieRepliesReceived, 0)).toBe(st.cookieRepliesSent);
+  });
+
+  it('works over IPv6, and a dual-stack endpoint serves IPv4 and IPv6 peers on one socket', async () => {
+    const dual = await endpoint({ host: '::' });
+    const v6 = await endpoint({ host: '::1' });
+    const v4 = await endpoint({ host: '127.0.0.1' });
+    const port = dual.address().port;
+    for (const [client, host] of [
+      [v6, '::1'],
+      [v4, '127.0.0.1'],
+    ] as const) {
+      const accepted = nextSession(dual);
+      const s = await client.dial(`${host.includes(':') ? `[${host}]` : host}:${port}`, dual.publicKey);
+      const remote = await accepted;
+      expect(remote.remoteAddress.host).toBe(host);
+      await s.channel(1).send(1, text(host));
+      expect(new TextDecoder().decode((await remote.channel(1).recv())!.payload)).toBe(host);
+    }
+  });
+
   it('keepalives hold an idle session open; without them it times out', async () => {
     const timers = { keepaliveIntervalMs: 40, sessionTimeoutMs: 300 };
     const server = await endpoint(timers);
