@@ -31,7 +31,14 @@ import {
 } from '../wire/index.js';
 import { CookieChecker, CookieGenerator, formatAddress } from './cookie.js';
 import { type CryptoSuite, type KeyPair, randomBytes, suiteByName } from './crypto/index.js';
-import { consumeInitiation, consumeResponse, createInitiation, createResponse, type InitiatorState } from './handshake.js';
+import {
+  StaticStaticCache,
+  consumeInitiation,
+  consumeResponse,
+  createInitiation,
+  createResponse,
+  type InitiatorState,
+} from './handshake.js';
 import { InitiationReplayGuard } from './initiation-replay.js';
 import { resolveSessionConfig, type SessionConfig } from './config.js';
 import { Session, type SessionHost } from './session.js';
@@ -111,6 +118,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
   // remote index is that initiator rekeying the session (it keeps its index), not a new connection.
   private readonly responderSessions = new Map<string, Session>();
   private readonly persistents = new Set<PersistentSession>();
+  private readonly staticStatic: StaticStaticCache;
   private readonly alwaysCookie: boolean;
   private readonly cookieThresholdPerSec: number;
   private readonly maxSessions: number;
@@ -135,6 +143,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     this.suite = typeof crypto === 'string' ? suiteByName(crypto) : crypto;
     this.config = resolveSessionConfig(options);
     this.cookieChecker = new CookieChecker(options.staticKey.publicKey);
+    this.staticStatic = new StaticStaticCache(this.suite, options.staticKey.privateKey);
     this.alwaysCookie = options.alwaysCookie ?? false;
     this.cookieThresholdPerSec = positiveInt('cookieThresholdPerSec', options.cookieThresholdPerSec, 2000);
     this.maxSessions = positiveInt('maxSessions', options.maxSessions, 100_000);
@@ -266,6 +275,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
       // Let the Disconnect packets leave before the socket goes.
       await new Promise<void>((r) => setImmediate(r));
       await this.transport.close();
+      this.staticStatic.destroy();
       this.freeBuffers.length = 0;
       this.sendDone.clear();
       this.removeAllListeners('session');
@@ -373,6 +383,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
       remoteStatic: dial.remoteStaticKey,
       senderIndex: dial.localIndex,
       nowMs: now,
+      staticStatic: this.staticStatic,
     });
     if (init === null) {
       this.failDial(dial, new WiremeshError('BAD_PEER_KEY', 'the remote static key is a low-order point: check the key you dialed'));
@@ -409,6 +420,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
       remoteStatic: session.remoteStaticKey,
       senderIndex: session.localIndex,
       nowMs: now,
+      staticStatic: this.staticStatic,
     });
     if (init === null) {
       this.endRekey(rekey);
@@ -539,6 +551,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
       packet: buf,
       nowMs: now,
       maxSkewMs: this.maxClockSkewMs,
+      staticStatic: this.staticStatic,
     });
     if (!consumed.ok) {
       if (consumed.reason === 'skew') drops.handshake_skew++;

@@ -203,6 +203,52 @@ function assertKeyPair(pair: KeyPair, name: string): void {
  * fills them). Returns null when a DH result is all zero (the remote static key is a low-order point).
  * `ephemeral` fixes the ephemeral key (tests, vectors); by default a fresh one is generated.
  */
+/**
+ * The static-static DH result per peer (WireGuard precomputes it per peer too): it depends only on the two
+ * static keys, so a rekey or reconnect of a known peer saves one X25519 operation. Bounded (least recently
+ * used entries are zeroed and evicted); `get` returns a copy because the handshake zeroes what it mixes in.
+ */
+export class StaticStaticCache {
+  private readonly entries = new Map<string, Uint8Array>();
+
+  constructor(
+    private readonly suite: CryptoSuite,
+    private readonly localPrivate: Uint8Array,
+    private readonly maxEntries = 4096,
+  ) {}
+
+  /** DH(local static, remote static), or null for a low-order remote key. */
+  get(remoteStatic: Uint8Array): Uint8Array | null {
+    const key = Buffer.from(remoteStatic.buffer, remoteStatic.byteOffset, remoteStatic.length).toString('hex');
+    let shared = this.entries.get(key);
+    if (shared !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, shared);
+    } else {
+      const computed = this.suite.dh(this.localPrivate, remoteStatic);
+      if (computed === null) return null;
+      shared = computed;
+      this.entries.set(key, shared);
+      if (this.entries.size > this.maxEntries) {
+        const oldest = this.entries.keys().next().value as string;
+        this.entries.get(oldest)!.fill(0);
+        this.entries.delete(oldest);
+      }
+    }
+    return copyBytes(shared);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Zeroes and forgets every entry. */
+  destroy(): void {
+    for (const v of this.entries.values()) v.fill(0);
+    this.entries.clear();
+  }
+}
+
 export function createInitiation(args: {
   suite: CryptoSuite;
   localStatic: KeyPair;
@@ -210,6 +256,8 @@ export function createInitiation(args: {
   senderIndex: number;
   nowMs: number;
   ephemeral?: KeyPair;
+  /** Cache of DH(our static, their static) for our `localStatic` key. */
+  staticStatic?: StaticStaticCache;
 }): { packet: Uint8Array; state: InitiatorState } | null {
   const { suite, localStatic, remoteStatic, senderIndex, nowMs } = args;
   assertKeyPair(localStatic, 'localStatic');
@@ -229,7 +277,7 @@ export function createInitiation(args: {
   if (es === null) return abandon(s, ephemeralPrivate);
   s.mixKey(es);
   const encryptedStatic = s.encryptAndHash(localStatic.publicKey); // -> s
-  const ss = suite.dh(localStatic.privateKey, remote); // -> ss
+  const ss = args.staticStatic ? args.staticStatic.get(remote) : suite.dh(localStatic.privateKey, remote); // -> ss
   if (ss === null) return abandon(s, ephemeralPrivate);
   s.mixKey(ss);
   const encryptedTimestamp = s.encryptAndHash(tai64n(nowMs));
@@ -267,6 +315,8 @@ export function consumeInitiation(args: {
   packet: Uint8Array;
   nowMs: number;
   maxSkewMs?: number;
+  /** Cache of DH(our static, their static) for our `localStatic` key. */
+  staticStatic?: StaticStaticCache;
 }): ConsumeInitiationResult {
   const { suite, localStatic, nowMs } = args;
   const maxSkewMs = args.maxSkewMs ?? MAX_TIMESTAMP_SKEW_MS;
@@ -285,7 +335,7 @@ export function consumeInitiation(args: {
   s.mixKey(es);
   const remoteStatic = s.decryptAndHash(init.encryptedStatic); // s
   if (remoteStatic === null) return reject(s, 'decrypt');
-  const ss = suite.dh(localStatic.privateKey, remoteStatic); // ss
+  const ss = args.staticStatic ? args.staticStatic.get(remoteStatic) : suite.dh(localStatic.privateKey, remoteStatic); // ss
   if (ss === null) return reject(s, 'low_order');
   s.mixKey(ss);
   const timestamp = s.decryptAndHash(init.encryptedTimestamp);

@@ -349,3 +349,29 @@ for (const suite of suites) {
     });
   });
 }
+
+describe('StaticStaticCache', () => {
+  it('gives the same handshake as computing DH(s, s) afresh, and bounds its entries', async () => {
+    const { StaticStaticCache, createInitiation, consumeInitiation } = await import('../../src/session/handshake.js');
+    const { defaultSuite } = await import('../../src/session/crypto/index.js');
+    const suite = defaultSuite();
+    const a = suite.generateKeyPair();
+    const b = suite.generateKeyPair();
+    const eph = suite.generateKeyPair();
+    const now = 1_700_000_000_000;
+    const cacheA = new StaticStaticCache(suite, a.privateKey, 2);
+    const cacheB = new StaticStaticCache(suite, b.privateKey, 2);
+    for (let round = 0; round < 3; round++) {
+      const plain = createInitiation({ suite, localStatic: a, remoteStatic: b.publicKey, senderIndex: 5, nowMs: now, ephemeral: { ...eph, privateKey: eph.privateKey.slice() } })!;
+      const cached = createInitiation({ suite, localStatic: a, remoteStatic: b.publicKey, senderIndex: 5, nowMs: now, ephemeral: { ...eph, privateKey: eph.privateKey.slice() }, staticStatic: cacheA })!;
+      expect(Buffer.from(cached.packet).equals(Buffer.from(plain.packet))).toBe(true);
+      const consumed = consumeInitiation({ suite, localStatic: b, packet: cached.packet, nowMs: now, staticStatic: cacheB });
+      expect(consumed.ok).toBe(true);
+    }
+    for (let i = 0; i < 5; i++) cacheA.get(suite.generateKeyPair().publicKey);
+    expect(cacheA.size).toBe(2);
+    expect(cacheA.get(new Uint8Array(32))).toBeNull();
+    cacheA.destroy();
+    expect(cacheA.size).toBe(0);
+  });
+});
