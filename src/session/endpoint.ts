@@ -70,6 +70,8 @@ export interface EndpointOptions extends Partial<SessionConfig> {
   dialTimeoutMs?: number;
   /** Allowed clock difference for HandshakeInit timestamps (spec 4.1: 180 s). */
   maxClockSkewMs?: number;
+  /** Source of jitter for handshake retries and redials (default Math.random; seeded in simulations). */
+  random?: () => number;
   /** Policy hook: return false to refuse a peer before a session is created for it. */
   acceptPeer?: (remoteStaticKey: Uint8Array, address: UdpAddress) => boolean;
 }
@@ -126,6 +128,8 @@ export class Endpoint extends EventEmitter implements SessionHost {
   private readonly dialTimeoutMs: number;
   private readonly maxClockSkewMs: number;
   private readonly acceptPeer: ((key: Uint8Array, addr: UdpAddress) => boolean) | null;
+  /** Jitter source (seedable for deterministic simulations). */
+  readonly random: () => number;
   private loadWindowStartMs = 0;
   private loadWindowCount = 0;
   private readonly freeBuffers: Uint8Array[] = [];
@@ -151,6 +155,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     this.dialTimeoutMs = positiveInt('dialTimeoutMs', options.dialTimeoutMs, 10_000);
     this.maxClockSkewMs = positiveInt('maxClockSkewMs', options.maxClockSkewMs, MAX_TIMESTAMP_SKEW_MS);
     this.acceptPeer = options.acceptPeer ?? null;
+    this.random = options.random ?? Math.random;
     transport.onDatagram((buf, host, port) => this.onDatagram(buf, host, port));
   }
 
@@ -397,7 +402,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     this.transmit(buf, init.packet.length, dial.address.host, dial.address.port);
     if (dial.retryTimer !== null) this.clock.clearTimer(dial.retryTimer);
     // Retry with jitter so simultaneous dialers do not stay in lockstep.
-    const delay = this.handshakeRetryMs * (0.9 + 0.2 * Math.random());
+    const delay = this.handshakeRetryMs * (0.9 + 0.2 * this.random());
     dial.retryTimer = this.clock.setTimer(() => {
       dial.retryTimer = null;
       if (this.dials.get(dial.localIndex) === dial) this.sendInitiation(dial);
@@ -437,7 +442,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     rekey.retryTimer = this.clock.setTimer(() => {
       rekey.retryTimer = null;
       if (this.rekeys.get(session.localIndex) === rekey) this.sendRekeyInitiation(rekey);
-    }, this.handshakeRetryMs * (0.9 + 0.2 * Math.random()));
+    }, this.handshakeRetryMs * (0.9 + 0.2 * this.random()));
   }
 
   private endRekey(rekey: PendingRekey): void {

@@ -151,7 +151,7 @@ export class PersistentSession extends EventEmitter {
   private scheduleRedial(): void {
     if (this.closed || this.timer !== null) return;
     const base = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(this.attempt, 30));
-    const delay = base * (0.75 + 0.5 * Math.random());
+    const delay = base * (0.75 + 0.5 * this.endpoint.random());
     this.timer = this.endpoint.clock.setTimer(() => {
       this.timer = null;
       this.dial();

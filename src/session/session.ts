@@ -840,7 +840,6 @@ export class Session extends EventEmitter implements ChannelOwner {
   private handleFrame(plain: Uint8Array): void {
     const decoded = decodeFrame(plain);
     if (!decoded.ok) {
-      if (process.env.WM_DEBUG) console.log('MALFORMED', decoded.error, plain.length, Buffer.from(plain.subarray(0, 40)).toString('hex'));
       this.host.stats.drops.frame_malformed++;
       return;
     }
