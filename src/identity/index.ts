@@ -30,3 +30,4 @@ export { decodeMultibase, encodeBase32, formatNodeId, formatPublicKey, parseNode
 export { loadOrCreateIdentity, loadSeed, saveSeed, type LoadOrCreateIdentityOptions } from './seed-file.js';
 export { SeedGrinder } from './seed-grinder.js';
 export { signingDigest } from './signing-digest.js';
+export { quoteInput } from './quoted-input.js';
