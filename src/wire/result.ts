@@ -15,7 +15,9 @@ export type DecodeErrorCode =
   | 'BAD_TAG'
   | 'BAD_FIELD'
   | 'TOO_MANY'
-  | 'KEY_MISMATCH';
+  | 'KEY_MISMATCH'
+  | 'BAD_VERSION'
+  | 'TRAILING_BYTES';
 
 export interface DecodeError {
   readonly code: DecodeErrorCode;

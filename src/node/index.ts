@@ -1,0 +1,73 @@
+/**
+ * The overlay node (issue 5): reach any peer by NodeID over encrypted Wiresocket sessions.
+ *
+ *   const node = createNode({ host: '0.0.0.0', port: 4242, bootstrap: ['<keys>@198.51.100.7:4242'] });
+ *   await node.start();
+ *   node.on('message', ({ from, data }) => ...);        // or: for await (const m of node.deliveries)
+ *   await node.send(peerId, bytes, { ack: true });       // routed by NodeID, end-to-end acknowledged
+ *   const ch = await node.openChannel(peerId, 16);       // direct reliable channel (rendezvous + dial)
+ *   await node.stop();                                   // graceful leave; nothing left running
+ *
+ * Decisions (where DESIGN.md and the issue leave room; binding for the next engineer):
+ * - Messages: control channel 0 carries Identify(1), IdentifyAck(2), Ping(3), Pong(4), Lookup(5),
+ *   Neighbors(6), Leave(7); channel 1 carries Routed(16) envelopes and Direct(17) messages; inside an
+ *   envelope the signed payload type is DATA, ACK, LOOKUP, NEIGHBORS, HELLO or REPLY (src/wire/overlay).
+ * - Identify and its ack. Each side sends a signed Identify (over handshakeHash || its bytes, domain
+ *   'wiremesh/v1/identify') and resends it every 300 ms until the peer sends IdentifyAck; an edge counts
+ *   once we verified the peer AND the peer acknowledged us, so neither side routes to a peer that would
+ *   drop its traffic. A session that has not finished in 5 s is closed. Refusals send Leave first, so a
+ *   dialer learns EDGE_REFUSED/POW_UNMET instead of a timeout. Inbound sessions beyond maxInboundEdges
+ *   are refused at the handshake (the dialer sees TIMEOUT).
+ * - Identify carries a boot id (random per start). Two verified sessions to one peer: a different boot id
+ *   means the peer restarted (newer session wins); otherwise both ends keep the session initiated by the
+ *   smaller NodeID (smaller handshake hash when one node initiated both) and close the other.
+ * - Signature checks: forwarders check originator PoW and freshness only; the Ed25519 signature
+ *   (~70 us) is verified where the message is acted on (destination, lookup answerer), before dedupe,
+ *   so a forged copy cannot poison the dedupe window. Per-originator buckets are charged only there.
+ * - Dedupe key = verified originator + message id, kept 60 s (2 x freshness), at most 65,536 entries.
+ *   A duplicate of an ack-requested message is re-acknowledged (at most every 250 ms), never re-delivered.
+ * - send({ ack }) resends the same message id (fresh time and signature) after 1 s, 2 s, 4 s... until the
+ *   signed ACK from the target arrives or timeoutMs (default 10 s) passes: TIMEOUT.
+ * - Origination: with an edge to the target itself, one copy straight there; else up to 3 copies on
+ *   disjoint closer first hops. The target is never put in an avoid-set (that copy could not arrive).
+ * - Local repair never blocks: a next hop is skipped when closed, congested (512 queued events) or
+ *   suspect (its reliable channel retransmitted twice without an ack); when every candidate is only
+ *   congested or suspect, the closest of them still gets the message (a busy node lags on all links).
+ * - Routed payloads are capped at 64 KiB (they are held at every hop); bulk data uses openChannel.
+ * - Lookups (self-lookup, bucket refresh) start on the 3 nearest edges whatever their distance and put
+ *   this node in the avoid-set; the node where a copy stops answers. Per-edge lookups on the control
+ *   channel serve the sibling exchange, run on every new maintained or inbound edge (not on edges made
+ *   by connect(): those want one peer, fast) and every siblingExchangeMs with the siblings.
+ * - Fingers: maintenance keeps one live edge in every non-empty knowledge bucket (on top of kad's
+ *   fill toward the siblings), and after joining looks up random IDs in empty buckets above its
+ *   neighbourhood; without this, greedy routing stalls wherever a target differs in a high bit.
+ * - Gossip never moves a known contact's address; only the contact's own signed statements do
+ *   (Identify, Hello, Reply, an answerer's own record). Bootstrap and persisted contacts are trusted.
+ * - connect(id): live edge -> dial the address in the knowledge table (1 s) -> rendezvous -> dial the
+ *   replied addresses. The resulting session is an edge like any other (the peer sees it inbound).
+ * - Application channels 16-254: a peer-opened channel is made reliable or not by the
+ *   channelReliability(channel) option (default: all reliable) before its first event is processed, and
+ *   is handed to the application ('channel' event and node.channels) only once the peer is verified.
+ * - sendDirect(id, bytes) travels on channel 1 as event type Direct: reliable per hop, attributed to the
+ *   authenticated session peer, no envelope. Deliveries say how many links a message took (`hops`).
+ * - Keepalive and dead-edge reaping are the sessions' (keepaliveMs 10 s, deadAfterMs 45 s). A Disconnect
+ *   from the peer counts as a leave (edge-closed reason 'leave'): no immediate redial.
+ * - node.deliveries buffers up to deliveryBuffer messages; beyond that the 'message' event still fires
+ *   and the overflow is counted (drops.deliveryQueueFull). node.channels likewise; an incoming channel
+ *   that nobody listens for and that does not fit is closed.
+ * - Persistence: knowledge saved every persistIntervalMs (60 s) and on stop to <dataDir>/knowledge;
+ *   unreadable/foreign/corrupt data is reported via the 'warning' event and skipped.
+ * - Events: 'message' (Delivery), 'channel' (IncomingChannel), 'edge' ({ id, inbound }),
+ *   'edge-closed' ({ id, reason }), 'warning' ({ code, message }).
+ */
+export { createNode, Node, type ConnectOptions, type Delivery, type IncomingChannel, type OpenChannelOptions, type SendOptions } from './node.js';
+export { resolveNodeOptions, type MaintenanceOptions, type NodeBudgets, type NodeOptions } from './options.js';
+export { EdgeRefusedError, NotRunningError, PowUnmetError, UnroutableError } from './errors.js';
+export { NODE_DROP_REASONS, type NodeCounters, type NodeDropReason, type NodeStats } from './stats.js';
+export type { EdgeInfo } from './edge-manager.js';
+export type { ObservedAddress } from './observed-addresses.js';
+export { preferSession, type SessionFacts } from './session-preference.js';
+export { SeenMessages } from './seen-messages.js';
+export { OriginatorBudgets } from './originator-budgets.js';
+export { PendingLookups } from './pending-lookups.js';
+export * from './constants.js';

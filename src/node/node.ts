@@ -1,0 +1,562 @@
+/**
+ * The overlay node: the public API (DESIGN "Public API shape") over the runtime parts. createNode()
+ * validates options; start() loads or makes the identity, binds the one UDP socket, loads persisted
+ * knowledge, dials the bootstrap contacts and starts maintenance; stop() says goodbye to every edge,
+ * saves the knowledge and leaves nothing running.
+ */
+import { EventEmitter } from 'node:events';
+import { randomFillSync } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError, TimeoutError, WiremeshError, throwIfAborted, AbortedError } from '../errors.js';
+import {
+  Identity,
+  MAX_CONTACT_ADDRESSES,
+  encodeContactRecord,
+  formatContact,
+  formatPublicKeys,
+  loadOrCreateIdentity,
+  mintIdentity,
+  parseIpLiteral,
+  parseNodeId,
+  satisfies,
+  type Contact,
+  type ContactAddress,
+} from '../identity/index.js';
+import { EdgeTable, KnowledgeTable, idKey, noSubnet, type EdgePhase } from '../kad/index.js';
+import { Endpoint, type Channel, type Session } from '../session/index.js';
+import { MAX_ROUTED_PAYLOAD_BYTES, NODE_ID_BYTES } from '../wire/index.js';
+import { AsyncQueue } from './async-queue.js';
+import {
+  ACK_TIMEOUT_MS,
+  CONNECT_TIMEOUT_MS,
+  DIAL_TIMEOUT_MS,
+  KNOWLEDGE_DIR_NAME,
+  KNOWN_ADDRESS_DIAL_TIMEOUT_MS,
+  PING_TIMEOUT_MS,
+  RANDOM_POOL_BYTES,
+} from './constants.js';
+import { contactFromKad, recordOfKad } from './contact-forms.js';
+import type { NodeContext } from './context.js';
+import { ControlProtocol } from './control-protocol.js';
+import { EdgeManager, type EdgeInfo } from './edge-manager.js';
+import { EdgeRefusedError, NotRunningError, PowUnmetError } from './errors.js';
+import { KnowledgeStore } from './knowledge-store.js';
+import { Learning } from './learning.js';
+import type { Link } from './link.js';
+import { Lookups } from './lookups.js';
+import { Maintenance } from './maintenance.js';
+import type { ObservedAddress } from './observed-addresses.js';
+import { checkAppChannel, resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './options.js';
+import { Rendezvous } from './rendezvous.js';
+import { Router } from './router.js';
+import { createCounters, createDrops, type NodeStats } from './stats.js';
+
+/** A message for this node: routed by NodeID, or sent directly over an edge (`direct`). */
+export interface Delivery {
+  from: Uint8Array;
+  data: Uint8Array;
+  direct: boolean;
+  /** Links the message traversed (1 = straight from the sender; 0 = sent to itself). */
+  hops: number;
+}
+
+/** An application channel a peer opened to this node. */
+export interface IncomingChannel {
+  from: Uint8Array;
+  channel: Channel;
+  session: Session;
+}
+
+export interface SendOptions {
+  /** Resolve only when the target's signed acknowledgement arrives. */
+  ack?: boolean;
+  signal?: AbortSignal;
+  /** With `ack`: reject with TIMEOUT after this long (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface ConnectOptions {
+  signal?: AbortSignal;
+  /** Default 10 s; rejects with TIMEOUT. */
+  timeoutMs?: number;
+}
+
+export interface OpenChannelOptions extends ConnectOptions {
+  /** Reliable (spec 11) or not; default from the node's channelReliability option (reliable). */
+  reliable?: boolean;
+}
+
+type NodeState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+function toNodeId(id: Uint8Array | string): Uint8Array {
+  if (typeof id === 'string') return parseNodeId(id);
+  if (!(id instanceof Uint8Array) || id.length !== NODE_ID_BYTES) {
+    throw new InvalidArgumentError(`a node ID is ${NODE_ID_BYTES} bytes (or its text form); got ${id instanceof Uint8Array ? `${id.length} bytes` : typeof id}`);
+  }
+  return id;
+}
+
+function checkPayload(data: unknown): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('message data must be a Uint8Array (or Buffer)');
+  if (data.length > MAX_ROUTED_PAYLOAD_BYTES) {
+    throw new InvalidArgumentError(`a message is at most ${MAX_ROUTED_PAYLOAD_BYTES} bytes, got ${data.length}: use openChannel() for bulk data`);
+  }
+  return data;
+}
+
+/**
+ * The system CSPRNG through a small pool: nonces and message ids are a few bytes each, and one
+ * randomFillSync call per message costs more than the bytes.
+ */
+function systemRandom(): (out: Uint8Array) => void {
+  const pool = new Uint8Array(RANDOM_POOL_BYTES);
+  let used = pool.length;
+  return (out) => {
+    if (out.length > pool.length) {
+      randomFillSync(out);
+      return;
+    }
+    if (used + out.length > pool.length) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    out.set(pool.subarray(used, used + out.length));
+    // Each byte is handed out once.
+    pool.fill(0, used, used + out.length);
+    used += out.length;
+  };
+}
+
+function isUnspecified(host: string): boolean {
+  return host === '::' || host === '0.0.0.0' || host === '::0';
+}
+
+export class Node extends EventEmitter {
+  readonly deliveries: AsyncQueue<Delivery>;
+  readonly channels: AsyncQueue<IncomingChannel>;
+  private readonly opts: ResolvedNodeOptions;
+  private identityValue: Identity | undefined;
+  private ownsIdentity = false;
+  private ctx: NodeContext | null = null;
+  private state: NodeState = 'new';
+  private startPromise: Promise<void> | null = null;
+  private stopPromise: Promise<void> | null = null;
+  private store: KnowledgeStore | null = null;
+  private addresses: ContactAddress[] = [];
+  private record: Uint8Array | null = null;
+  private readonly onAbort = () => {
+    void this.stop();
+  };
+
+  constructor(options: NodeOptions) {
+    super();
+    this.opts = resolveNodeOptions(options);
+    this.identityValue = this.opts.identity;
+    this.deliveries = new AsyncQueue<Delivery>(this.opts.deliveryBuffer);
+    this.channels = new AsyncQueue<IncomingChannel>(this.opts.channelBuffer);
+  }
+
+  /** This node's NodeID (available at once with an `identity` option, else after start()). */
+  get id(): Uint8Array {
+    if (this.identityValue === undefined) throw new NotRunningError('the identity is loaded by start(): await node.start() before reading node.id');
+    return this.identityValue.nodeId.slice();
+  }
+
+  get identity(): Identity {
+    if (this.identityValue === undefined) throw new NotRunningError('the identity is loaded by start(): await node.start() first');
+    return this.identityValue;
+  }
+
+  /** The copy-pasteable contact string `<keys>@host:port,...` others bootstrap from (after start()). */
+  get contact(): string {
+    const id = this.identity;
+    if (this.addresses.length === 0) return formatPublicKeys(id.edPublicKey, id.xPublicKey);
+    return formatContact(this.selfContact());
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  start(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return Promise.reject(new NotRunningError('the node was stopped; create a new one'));
+    if (this.startPromise !== null) return this.startPromise;
+    this.state = 'starting';
+    this.startPromise = this.doStart().catch(async (err: unknown) => {
+      await this.teardown();
+      this.state = 'stopped';
+      throw err;
+    });
+    return this.startPromise;
+  }
+
+  /** Graceful: Leave on every edge, save the knowledge, close the socket. Idempotent. */
+  stop(): Promise<void> {
+    if (this.stopPromise !== null) return this.stopPromise;
+    this.stopPromise = (async () => {
+      if (this.startPromise !== null) await this.startPromise.catch(() => {});
+      if (this.state === 'stopped' && this.ctx === null) {
+        this.closeQueues();
+        return;
+      }
+      this.state = 'stopping';
+      await this.teardown();
+      this.state = 'stopped';
+    })();
+    return this.stopPromise;
+  }
+
+  /** Routes `data` to the node `id`; with `{ ack: true }` resolves when the target confirms. */
+  async send(id: Uint8Array | string, data: Uint8Array, options: SendOptions = {}): Promise<void> {
+    const ctx = this.live();
+    const target = toNodeId(id);
+    checkPayload(data);
+    throwIfAborted(options.signal);
+    const timeoutMs = options.timeoutMs ?? ACK_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new InvalidArgumentError(`timeoutMs must be a positive whole number of ms, got ${timeoutMs}`);
+    return ctx.router.send(target, data, { ack: options.ack === true, signal: options.signal, timeoutMs });
+  }
+
+  /** Sends `data` over a direct session to `id` (connecting first when needed). */
+  async sendDirect(id: Uint8Array | string, data: Uint8Array, options: ConnectOptions = {}): Promise<void> {
+    checkPayload(data);
+    const link = await this.connectLink(toNodeId(id), options);
+    return this.live().router.sendDirect(link, data);
+  }
+
+  /**
+   * A verified session to `id`: the existing edge, or a dial to its known address, or a rendezvous
+   * (routed Hello/Reply by NodeID) and then a direct dial. Rejects with UNROUTABLE, TIMEOUT,
+   * POW_UNMET, EDGE_REFUSED or ABORTED.
+   */
+  async connect(id: Uint8Array | string, options: ConnectOptions = {}): Promise<Session> {
+    return (await this.connectLink(toNodeId(id), options)).session;
+  }
+
+  /** An application channel (16-254) on the session to `id`. */
+  async openChannel(id: Uint8Array | string, channel: number, options: OpenChannelOptions = {}): Promise<Channel> {
+    checkAppChannel(channel);
+    const session = await this.connect(id, options);
+    const reliable = options.reliable ?? this.opts.channelReliability(channel);
+    const ch = session.channel(channel);
+    if (reliable && !ch.reliable) ch.setReliable();
+    if (!reliable && ch.reliable) throw new WiremeshError('INVALID_STATE', `channel ${channel} to this peer is already open as a reliable channel`);
+    return ch;
+  }
+
+  /** Round-trip time (ms) to a node this node has an edge to. */
+  async ping(id: Uint8Array | string, options: ConnectOptions = {}): Promise<number> {
+    const ctx = this.live();
+    const link = ctx.edges.edgeLink(toNodeId(id));
+    if (link === undefined) throw new WiremeshError('NO_EDGE', 'there is no edge to that node: ping() measures direct edges (use connect() first)');
+    return ctx.control.ping(link, options.timeoutMs ?? PING_TIMEOUT_MS, options.signal);
+  }
+
+  /** Starts a routed lookup toward `target` (learning the contacts around it); false without edges. */
+  lookup(target: Uint8Array | string): boolean {
+    return this.live().lookups.lookup(toNodeId(target));
+  }
+
+  /** The live edges, closest to this node first. */
+  edges(): EdgeInfo[] {
+    return this.ctx?.edges.edges() ?? [];
+  }
+
+  /** Addresses neighbours report seeing this node at (reflexive learning input). */
+  observedAddresses(): ObservedAddress[] {
+    return this.ctx?.edges.observedAddresses() ?? [];
+  }
+
+  /** Contacts in the knowledge table that carry keys (dialable). */
+  knownContacts(): Contact[] {
+    if (this.ctx === null) return [];
+    const out: Contact[] = [];
+    for (const k of this.ctx.knowledge.all()) {
+      const c = contactFromKad(k);
+      if (c !== null) out.push(c);
+    }
+    return out;
+  }
+
+  stats(): NodeStats {
+    const ctx = this.ctx;
+    const drops = ctx === null ? createDrops() : { ...ctx.drops };
+    const table = ctx?.edgeTable;
+    return {
+      running: this.state === 'running',
+      phase: (table?.phase() ?? 'bootstrap') as EdgePhase,
+      edges: {
+        total: table?.size ?? 0,
+        inbound: table?.inboundCount ?? 0,
+        outbound: table?.outboundCount ?? 0,
+        siblings: table?.siblings().length ?? 0,
+      },
+      sessions: ctx?.edges.sessionCount ?? 0,
+      knownContacts: ctx?.knowledge.size ?? 0,
+      counters: ctx === null ? createCounters() : { ...ctx.counters },
+      drops,
+      endpoint: ctx?.endpoint.snapshot() ?? null,
+    };
+  }
+
+  // ---- internals ----
+
+  private live(): NodeContext {
+    if (this.state !== 'running' || this.ctx === null) throw new NotRunningError();
+    return this.ctx;
+  }
+
+  private async connectLink(target: Uint8Array, options: ConnectOptions): Promise<Link> {
+    const ctx = this.live();
+    if (idKey(target) === ctx.selfKey) throw new InvalidArgumentError('a node cannot connect to itself');
+    throwIfAborted(options.signal);
+    const existing = ctx.edges.edgeLink(target);
+    if (existing !== undefined) return existing;
+    if (!satisfies(target, this.opts.difficulty)) {
+      throw new PowUnmetError(`that NodeID has less than the network's ${this.opts.difficulty} bits of proof of work`);
+    }
+    const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new InvalidArgumentError(`timeoutMs must be a positive whole number of ms, got ${timeoutMs}`);
+    // One signal for the whole cascade: the caller's abort or our deadline (on the node's clock).
+    const deadline = new AbortController();
+    const timer = ctx.clock.setTimer(() => deadline.abort(new TimeoutError(`connect did not finish within ${timeoutMs} ms`)), timeoutMs);
+    const onCallerAbort = () => deadline.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const signal = deadline.signal;
+    try {
+      const known = ctx.knowledge.get(target);
+      const contact = known === undefined ? null : contactFromKad(known);
+      if (contact !== null && contact.addresses.length > 0) {
+        try {
+          return await ctx.edges.dial(contact, { timeoutMs: Math.min(KNOWN_ADDRESS_DIAL_TIMEOUT_MS, timeoutMs), signal });
+        } catch (err) {
+          if (err instanceof EdgeRefusedError || err instanceof PowUnmetError || err instanceof AbortedError) throw err;
+          // A stale address: ask the target itself where it is.
+        }
+      }
+      const found = await ctx.rendezvous.find(target, timeoutMs, signal);
+      return await ctx.edges.dial(found, { timeoutMs: DIAL_TIMEOUT_MS, signal });
+    } catch (err) {
+      if (err instanceof AbortedError && signal.reason instanceof TimeoutError && !options.signal?.aborted) throw signal.reason;
+      throw err;
+    } finally {
+      ctx.clock.clearTimer(timer);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  private async doStart(): Promise<void> {
+    const o = this.opts;
+    if (o.signal?.aborted) throw new AbortedError('the node was aborted before it started', { cause: o.signal.reason });
+    if (this.identityValue === undefined) {
+      if (o.dataDir !== undefined) {
+        this.identityValue = (await loadOrCreateIdentity({ dataDir: o.dataDir, difficulty: o.difficulty, signal: o.signal })).identity;
+      } else if (o.difficulty > 0) {
+        this.identityValue = await mintIdentity({ difficulty: o.difficulty, signal: o.signal });
+      } else {
+        this.identityValue = Identity.generate();
+      }
+      this.ownsIdentity = true;
+    }
+    const identity = this.identityValue;
+    const self = identity.nodeId;
+    if (o.dataDir !== undefined) {
+      this.store = await KnowledgeStore.open(join(o.dataDir, KNOWLEDGE_DIR_NAME), (code, message) => this.warn(code, message));
+    }
+    const subnetOf = o.noSubnet ? noSubnet : undefined;
+    const knowledge = new KnowledgeTable({ self, difficulty: o.difficulty, subnetOf, random: o.random });
+    const edgeTable = new EdgeTable({
+      self,
+      targetDegree: o.targetDegree,
+      maxInbound: o.maxInboundEdges,
+      subnetOf,
+      controlBudget: o.controlBudget,
+      forwardBudget: o.forwardBudget,
+      backoff: o.maintenance === null ? undefined : { baseMs: o.maintenance.backoffBaseMs, maxMs: o.maintenance.backoffMaxMs },
+    });
+    let edges: EdgeManager | null = null;
+    const endpoint = await Endpoint.listen({
+      staticKey: { publicKey: identity.xPublicKey, privateKey: identity.xPrivateKey },
+      host: o.host,
+      port: o.port,
+      transport: o.transport,
+      clock: o.clock,
+      crypto: o.crypto,
+      keepaliveIntervalMs: o.keepaliveMs,
+      sessionTimeoutMs: o.deadAfterMs,
+      acceptPeer: () => edges !== null && edges.acceptPeer(),
+    });
+    this.addresses = this.advertisedAddresses(endpoint);
+    const random = o.random ?? systemRandom();
+    const ctx: NodeContext = {
+      identity,
+      self: self.slice(),
+      selfKey: idKey(self),
+      options: o,
+      clock: o.clock,
+      knowledge,
+      edgeTable,
+      counters: createCounters(),
+      drops: createDrops(),
+      bootId: (() => {
+        const b = new Uint8Array(8);
+        random(b);
+        return b;
+      })(),
+      endpoint,
+      running: true,
+      randomBytes: (length) => {
+        const b = new Uint8Array(length);
+        random(b);
+        return b;
+      },
+      selfRecord: () => this.selfRecord(),
+      selfContact: () => this.selfContact(),
+      edges: null as unknown as EdgeManager,
+      control: null as unknown as ControlProtocol,
+      router: null as unknown as Router,
+      lookups: null as unknown as Lookups,
+      rendezvous: null as unknown as Rendezvous,
+      learning: null as unknown as Learning,
+      maintenance: null,
+      deliver: (from, data, direct, hops) => this.deliver(from, data, direct, hops),
+      incomingChannel: (from, session, channel) => this.incomingChannel(from, session, channel),
+      emit: (event, payload) => {
+        this.emit(event, payload);
+      },
+    };
+    edges = new EdgeManager(ctx);
+    ctx.edges = edges;
+    ctx.control = new ControlProtocol(ctx);
+    ctx.router = new Router(ctx);
+    ctx.lookups = new Lookups(ctx);
+    ctx.rendezvous = new Rendezvous(ctx);
+    ctx.learning = new Learning(ctx);
+    if (o.maintenance !== null) ctx.maintenance = new Maintenance(ctx, o.maintenance, () => void this.persist());
+    this.ctx = ctx;
+    endpoint.on('session', edges.onInboundSession);
+
+    if (this.store !== null) {
+      const stored = await this.store.load(self);
+      for (const s of stored) ctx.learning.gossip(s.contact);
+      ctx.counters.knowledgeLoaded += stored.length;
+    }
+    for (const contact of o.bootstrap) ctx.learning.firstHand(contact);
+    this.state = 'running';
+    o.signal?.addEventListener('abort', this.onAbort, { once: true });
+    for (const contact of o.bootstrap) {
+      if (idKey(contact.nodeId) === ctx.selfKey) continue;
+      if (ctx.maintenance !== null) {
+        const known = knowledge.get(contact.nodeId);
+        if (known !== undefined) ctx.maintenance.dial(known);
+      } else {
+        ctx.edges.dial(contact, { timeoutMs: DIAL_TIMEOUT_MS, maintained: true }).catch(() => {
+          ctx.counters.dialsFailed++;
+        });
+      }
+    }
+    ctx.maintenance?.start();
+  }
+
+  private async teardown(): Promise<void> {
+    const ctx = this.ctx;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    if (ctx !== null) {
+      ctx.running = false;
+      ctx.maintenance?.stop();
+      const stopped = new NotRunningError('the node stopped');
+      ctx.router.close(stopped);
+      ctx.rendezvous.close(stopped);
+      ctx.control.close(stopped);
+      ctx.edges.closeAll();
+      await this.persist();
+      await ctx.endpoint.close();
+    }
+    if (this.store !== null) {
+      await this.store.close().catch((err: Error) => this.warn('KNOWLEDGE_UNAVAILABLE', `closing the knowledge database failed: ${err.message}`));
+      this.store = null;
+    }
+    this.closeQueues();
+    this.ctx = null;
+    if (this.ownsIdentity) this.identityValue?.destroy();
+  }
+
+  private closeQueues(): void {
+    this.deliveries.close();
+    this.channels.close();
+  }
+
+  private async persist(): Promise<void> {
+    const ctx = this.ctx;
+    const store = this.store;
+    if (ctx === null || store === null) return;
+    const entries: { record: Uint8Array; id: Uint8Array; lastSeenMs: number }[] = [];
+    for (const k of ctx.knowledge.all()) {
+      const record = recordOfKad(k);
+      if (record !== null) entries.push({ record, id: k.id, lastSeenMs: k.lastSeenMs ?? 0 });
+    }
+    try {
+      await store.save(ctx.self, entries);
+      ctx.counters.knowledgeSaves++;
+    } catch (err) {
+      this.warn('KNOWLEDGE_UNAVAILABLE', `saving the knowledge table failed: ${(err as Error).message}`);
+    }
+  }
+
+  private warn(code: string, message: string): void {
+    // 'warning' with no listener is not special for EventEmitter; stay silent rather than throw.
+    this.emit('warning', { code, message });
+  }
+
+  private deliver(from: Uint8Array, data: Uint8Array, direct: boolean, hops: number): void {
+    const delivery: Delivery = { from, data, direct, hops };
+    this.emit('message', delivery);
+    if (!this.deliveries.push(delivery) && this.deliveries.capacity > 0 && this.ctx !== null) this.ctx.drops.deliveryQueueFull++;
+  }
+
+  private incomingChannel(from: Uint8Array, session: Session, channel: Channel): void {
+    const info: IncomingChannel = { from: from.slice(), channel, session };
+    const listened = this.listenerCount('channel') > 0;
+    this.emit('channel', info);
+    if (!this.channels.push(info) && !listened) {
+      if (this.ctx !== null) this.ctx.drops.channelQueueFull++;
+      channel.close();
+    }
+  }
+
+  private selfContact(): Contact {
+    const id = this.identity;
+    return { nodeId: id.nodeId, edPublicKey: id.edPublicKey, xPublicKey: id.xPublicKey, addresses: this.addresses, capabilities: this.opts.capabilities };
+  }
+
+  private selfRecord(): Uint8Array {
+    this.record ??= encodeContactRecord(this.selfContact());
+    return this.record;
+  }
+
+  /** What goes in our contact: the advertise option, the bound address, or the interfaces' addresses. */
+  private advertisedAddresses(endpoint: Endpoint): ContactAddress[] {
+    if (this.opts.advertise !== undefined) return this.opts.advertise.map((a) => ({ host: a.host, port: a.port }));
+    const bound = endpoint.address();
+    if (parseIpLiteral(bound.host) !== null && !isUnspecified(bound.host)) return [{ host: bound.host, port: bound.port }];
+    if (parseIpLiteral(bound.host) === null && !isUnspecified(bound.host)) return [];
+    const v6 = bound.host.includes(':');
+    const out: ContactAddress[] = [];
+    for (const list of Object.values(networkInterfaces())) {
+      for (const nic of list ?? []) {
+        if (nic.internal || (nic.family === 'IPv6' && (!v6 || nic.address.startsWith('fe80')))) continue;
+        if (parseIpLiteral(nic.address) === null) continue;
+        out.push({ host: nic.address, port: bound.port });
+      }
+    }
+    if (out.length === 0) out.push({ host: v6 ? '::1' : '127.0.0.1', port: bound.port });
+    return out.slice(0, MAX_CONTACT_ADDRESSES);
+  }
+}
+
+/** Validates `options` (one InvalidArgumentError for the first bad one) and returns a node to start(). */
+export function createNode(options: NodeOptions = {}): Node {
+  return new Node(options);
+}
+

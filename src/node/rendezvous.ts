@@ -1,0 +1,142 @@
+/**
+ * Rendezvous (DESIGN "Overlay"; nodenet 6): find the keys and addresses of a node by its NodeID alone.
+ * A Hello carrying our contact record is routed to the target; the target learns us and routes back a
+ * Reply with its own record and the Hello's nonce. Both are routed envelopes, so each is signed by its
+ * originator, and the Reply is accepted only when its originator's keys hash to the NodeID we asked for:
+ * a forwarder that saw the nonce can drop or misroute, but cannot answer in the target's place.
+ * Hellos are resent (new message id) until a Reply comes or the deadline passes.
+ */
+import { AbortedError, TimeoutError } from '../errors.js';
+import { decodeContactRecord, type Contact } from '../identity/index.js';
+import { idKey } from '../kad/index.js';
+import { RENDEZVOUS_NONCE_BYTES, ROUTED_HELLO, ROUTED_REPLY, decodeRendezvous, encodeRendezvous, type RoutedEnvelope } from '../wire/index.js';
+import { RENDEZVOUS_RETRY_MS } from './constants.js';
+import type { NodeContext } from './context.js';
+import { UnroutableError } from './errors.js';
+import { sameBytes } from './identify-check.js';
+
+interface PendingRendezvous {
+  targetKey: string;
+  resolve: (c: Contact) => void;
+  reject: (e: Error) => void;
+  cleanup: () => void;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+export class Rendezvous {
+  private readonly ctx: NodeContext;
+  private readonly pending = new Map<string, PendingRendezvous>();
+
+  constructor(ctx: NodeContext) {
+    this.ctx = ctx;
+  }
+
+  /** The target's verified contact (keys hash to `target`); UNROUTABLE, TIMEOUT or ABORTED otherwise. */
+  find(target: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<Contact> {
+    const ctx = this.ctx;
+    const nonce = ctx.randomBytes(RENDEZVOUS_NONCE_BYTES);
+    const payload = encodeRendezvous({ nonce, record: ctx.selfRecord() });
+    if (ctx.router.originate(ROUTED_HELLO, target, payload, {}) === 0) {
+      return Promise.reject(new UnroutableError('no live edge leads toward the target: the node has not joined the overlay yet'));
+    }
+    const key = hex(nonce);
+    return new Promise<Contact>((resolve, reject) => {
+      let retryTimer: unknown = null;
+      let deadlineTimer: unknown = null;
+      const onAbort = () => {
+        entry.cleanup();
+        reject(new AbortedError('rendezvous aborted', { cause: signal?.reason }));
+      };
+      const entry: PendingRendezvous = {
+        targetKey: idKey(target),
+        resolve,
+        reject,
+        cleanup: () => {
+          if (this.pending.get(key) === entry) this.pending.delete(key);
+          if (retryTimer !== null) ctx.clock.clearTimer(retryTimer);
+          if (deadlineTimer !== null) ctx.clock.clearTimer(deadlineTimer);
+          retryTimer = null;
+          deadlineTimer = null;
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      const retry = () => {
+        retryTimer = null;
+        if (!ctx.running) return;
+        ctx.router.originate(ROUTED_HELLO, target, payload, {});
+        retryTimer = ctx.clock.setTimer(retry, RENDEZVOUS_RETRY_MS);
+      };
+      retryTimer = ctx.clock.setTimer(retry, RENDEZVOUS_RETRY_MS);
+      deadlineTimer = ctx.clock.setTimer(() => {
+        deadlineTimer = null;
+        entry.cleanup();
+        reject(new TimeoutError(`no rendezvous reply from the target within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(key, entry);
+      if (signal !== undefined) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+
+  onHello(env: RoutedEnvelope, originId: Uint8Array, originKey: string): void {
+    const ctx = this.ctx;
+    const hello = decodeRendezvous(env.payload);
+    if (!hello.ok) {
+      ctx.drops.malformed++;
+      return;
+    }
+    if (!ctx.router.originators.take(originKey, ctx.clock.now())) {
+      ctx.drops.originatorRateLimited++;
+      return;
+    }
+    const record = decodeContactRecord(hello.value.record);
+    if (!record.ok || !sameBytes(record.value.contact.nodeId, originId)) {
+      // The record must describe the node that signed the envelope.
+      ctx.drops.badContact++;
+      return;
+    }
+    ctx.learning.firstHand(record.value.contact);
+    const reply = encodeRendezvous({ nonce: hello.value.nonce, record: ctx.selfRecord() });
+    if (ctx.router.originate(ROUTED_REPLY, originId, reply, {}) > 0) ctx.counters.hellosAnswered++;
+  }
+
+  onReply(env: RoutedEnvelope, originId: Uint8Array, originKey: string): void {
+    const ctx = this.ctx;
+    const reply = decodeRendezvous(env.payload);
+    if (!reply.ok) {
+      ctx.drops.malformed++;
+      return;
+    }
+    const pending = this.pending.get(hex(reply.value.nonce));
+    if (pending === undefined) {
+      ctx.drops.unsolicited++;
+      return;
+    }
+    if (pending.targetKey !== originKey) {
+      // Right nonce, wrong signer: someone who saw our Hello is answering in the target's place.
+      ctx.drops.forgedReply++;
+      return;
+    }
+    const record = decodeContactRecord(reply.value.record);
+    if (!record.ok || !sameBytes(record.value.contact.nodeId, originId)) {
+      ctx.drops.forgedReply++;
+      return;
+    }
+    ctx.learning.firstHand(record.value.contact);
+    ctx.counters.rendezvousCompleted++;
+    pending.cleanup();
+    pending.resolve(record.value.contact);
+  }
+
+  close(err: Error): void {
+    for (const p of [...this.pending.values()]) {
+      p.cleanup();
+      p.reject(err);
+    }
+  }
+}
