@@ -104,11 +104,8 @@ export class Channel implements AsyncIterable<ChannelEvent> {
 
   /** Next event, or null once the channel closed gracefully; rejects if it failed or on abort. */
   recv(signal?: AbortSignal): Promise<ChannelEvent | null> {
-    const ev = this.inbox.shift();
-    if (ev !== undefined) {
-      if (this.rel !== null && this.rel.eventRead()) this.owner.channelDrained(this);
-      return Promise.resolve(ev);
-    }
+    const ev = this.take();
+    if (ev !== undefined) return Promise.resolve(ev);
     if (this._closed) return this.closeError ? Promise.reject(this.closeError) : Promise.resolve(null);
     if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
     return new Promise<ChannelEvent | null>((resolve, reject) => {
@@ -133,15 +130,25 @@ export class Channel implements AsyncIterable<ChannelEvent> {
     });
   }
 
+  /** A buffered event, or undefined; keeps the reliable window accounting. */
+  private take(): ChannelEvent | undefined {
+    const ev = this.inbox.shift();
+    if (ev !== undefined && this.rel !== null && this.rel.eventRead()) this.owner.channelDrained(this);
+    return ev;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<ChannelEvent> {
+    const toResult = (ev: ChannelEvent | null): IteratorResult<ChannelEvent> => (ev === null ? DONE : { done: false, value: ev });
     return {
-      next: async () => {
-        const ev = await this.recv();
-        return ev === null ? DONE : { done: false, value: ev };
+      // Not an async function: one promise per event instead of two on the receive hot path.
+      next: () => {
+        const ev = this.take();
+        return ev !== undefined ? Promise.resolve({ done: false, value: ev }) : this.recv().then(toResult);
       },
-      return: async () => DONE,
+      return: () => Promise.resolve(DONE),
     };
   }
+
 
   /** Closes the channel locally and tells the peer (event type 255). Idempotent. */
   close(): void {
@@ -153,9 +160,8 @@ export class Channel implements AsyncIterable<ChannelEvent> {
   // ---- called by the session ----
 
   /** Delivers a received event; false when the receive buffer is full (the caller counts the drop). */
-  deliver(type: number, payload: Uint8Array): boolean {
+  deliver(ev: ChannelEvent): boolean {
     if (this._closed) return false;
-    const ev: ChannelEvent = { type, payload };
     this.received++;
     const w = this.waiters.shift();
     if (w !== undefined) {

@@ -103,6 +103,8 @@ interface PendingDial {
 }
 
 const POOL_RETAIN = 4096;
+/** Peers whose cookie state an endpoint remembers between dials. */
+const COOKIE_GENERATORS_RETAINED = 4096;
 
 export class Endpoint extends EventEmitter implements SessionHost {
   readonly clock: Clock;
@@ -121,6 +123,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
   private readonly responderSessions = new Map<string, Session>();
   private readonly persistents = new Set<PersistentSession>();
   private readonly staticStatic: StaticStaticCache;
+  private readonly cookieGenerators = new Map<string, CookieGenerator>();
   private readonly alwaysCookie: boolean;
   private readonly cookieThresholdPerSec: number;
   private readonly maxSessions: number;
@@ -221,7 +224,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
         remoteStaticKey: copyBytes(remoteStaticKey),
         address: addr,
         state: null,
-        cookies: new CookieGenerator(remoteStaticKey),
+        cookies: this.cookieGeneratorFor(remoteStaticKey),
         resolve,
         reject,
         retryTimer: null,
@@ -323,7 +326,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     const rekey: PendingRekey = {
       session,
       state: null,
-      cookies: new CookieGenerator(session.remoteStaticKey),
+      cookies: this.cookieGeneratorFor(session.remoteStaticKey),
       retryTimer: null,
     };
     this.rekeys.set(session.localIndex, rekey);
@@ -368,6 +371,25 @@ export class Endpoint extends EventEmitter implements SessionHost {
     session.timerAtMs = Infinity;
     session.onTimer(this.clock.now());
     if (session.state !== 'closed') this.armTimer(session, session.nextDeadline());
+  }
+
+  /**
+   * One cookie state per peer, kept across dials (as WireGuard keeps it per peer): a fresh cookie from the
+   * last CookieReply is reused by the next dial instead of costing another round trip. Bounded LRU.
+   */
+  private cookieGeneratorFor(remoteStaticKey: Uint8Array): CookieGenerator {
+    const key = keyHex(remoteStaticKey);
+    let g = this.cookieGenerators.get(key);
+    if (g !== undefined) {
+      this.cookieGenerators.delete(key);
+    } else {
+      g = new CookieGenerator(remoteStaticKey);
+      if (this.cookieGenerators.size >= COOKIE_GENERATORS_RETAINED) {
+        this.cookieGenerators.delete(this.cookieGenerators.keys().next().value as string);
+      }
+    }
+    this.cookieGenerators.set(key, g);
+    return g;
   }
 
   private allocateIndex(): number {

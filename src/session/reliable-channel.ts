@@ -89,6 +89,10 @@ export class ReliableChannelState {
     for (const w of waiters) w.resolve();
   }
 
+  get hasWaitingSenders(): boolean {
+    return this.sendWaiters.length > 0;
+  }
+
   /** Rejects every waiting sender (channel failed or closed). */
   failSenders(err: Error): void {
     const waiters = this.sendWaiters;

@@ -661,7 +661,7 @@ export class Session extends EventEmitter implements ChannelOwner {
       }
       this.counters.eventsReceived++;
       this.host.stats.eventsReceived++;
-      if (!ch.deliver(ev.type, ev.payload)) {
+      if (!ch.deliver(ev)) {
         if (ch.closed) this.host.stats.drops.channel_closed++;
         else this.host.stats.drops.channel_full++;
       }
@@ -927,9 +927,12 @@ export class Session extends EventEmitter implements ChannelOwner {
     this.trialScratch = null;
     this.reassembler = null;
     const chError = error ?? null;
-    const closedErr = new WiremeshError('SESSION_CLOSED', 'the session is closed');
+    let closedErr: WiremeshError | null = null;
     for (const ch of this.channels.values()) {
-      ch.rel?.failSenders(closedErr);
+      if (ch.rel !== null && ch.rel.hasWaitingSenders) {
+        closedErr ??= new WiremeshError('SESSION_CLOSED', 'the session is closed');
+        ch.rel.failSenders(closedErr);
+      }
       ch.finish(error ? 'failed' : 'session-closed', chError);
     }
     this.channels.clear();

@@ -65,7 +65,8 @@ export class UdpTransport implements DatagramTransport {
     this.bound = { host: dualStack ? normalizeHost(a.address) : a.address, port: a.port };
     socket.on('message', (msg, rinfo) => {
       const h = this.handler;
-      if (h !== null) h(msg, dualStack ? normalizeHost(rinfo.address) : rinfo.address, rinfo.port);
+      // A plain Uint8Array view: sub-views of a Buffer are Buffers, which cost more per event delivered.
+      if (h !== null) h(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), dualStack ? normalizeHost(rinfo.address) : rinfo.address, rinfo.port);
     });
     // Errors on an unconnected UDP socket (ICMP unreachable and the like) concern one send, not the socket.
     socket.on('error', () => {});

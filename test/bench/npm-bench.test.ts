@@ -102,7 +102,7 @@ describe('npm run bench', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.split('\n')[0]).toBe(
-      "bench: --only: unknown benchmark 'nonsense'; choose from raw, unreliable, coalesced, reliable, handshake, memory, wire, crypto, kad, dataplane, identity, network, session, micro",
+      "bench: --only: unknown benchmark 'nonsense'; choose from raw, unreliable, coalesced, reliable, handshake, memory, wire, crypto, kad, dataplane, identity, node, network, session, micro",
     );
   }, 20_000);
 });
