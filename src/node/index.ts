@@ -71,3 +71,4 @@ export { SeenMessages } from './seen-messages.js';
 export { OriginatorBudgets } from './originator-budgets.js';
 export { PendingLookups } from './pending-lookups.js';
 export * from './constants.js';
+export * as sim from './sim/index.js';
