@@ -339,3 +339,19 @@ describe('constantTimeEqual and randomBytes', () => {
     expect(() => randomBytes(-1)).toThrow(/non-negative/);
   });
 });
+
+describe('randomBytes pool', () => {
+  it('never hands out the same bytes twice and crosses pool refills', async () => {
+    const { randomBytes } = await import('../../src/session/crypto/random.js');
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const b = randomBytes(32);
+      expect(b.length).toBe(32);
+      const hex = Buffer.from(b).toString('hex');
+      expect(seen.has(hex)).toBe(false);
+      seen.add(hex);
+    }
+    expect(randomBytes(0).length).toBe(0);
+    expect(randomBytes(5000).length).toBe(5000);
+  });
+});
