@@ -193,8 +193,8 @@ export class Router {
     if (link.closed || ch.closed) return 'unusable';
     const rel = ch.rel;
     if (rel === null) return 'healthy';
-    if (rel.queue.length >= rel.sendBufferEvents) return 'unusable';
-    if (rel.queue.length >= FORWARD_QUEUE_LIMIT || rel.sender.retries >= SUSPECT_HOP_RETRIES) return 'degraded';
+    if (rel.queuedEvents >= rel.sendBufferEvents) return 'unusable';
+    if (rel.queuedEvents >= FORWARD_QUEUE_LIMIT || rel.sender.retries >= SUSPECT_HOP_RETRIES) return 'degraded';
     return 'healthy';
   }
 

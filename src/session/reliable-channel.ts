@@ -4,7 +4,7 @@
  * packets and time); this module holds no I/O.
  */
 import { WiremeshError } from '../errors.js';
-import type { FrameEvent } from '../wire/index.js';
+import { FRAME_TRAILER_MAX_SIZE, FrameWriter, encodeFrame, eventRecordSize, type FrameEvent } from '../wire/index.js';
 import { RELIABLE_WINDOW } from './constants.js';
 import { BoundedQueue } from './event-queue.js';
 import { ReliableReceiver, ReliableSender } from './reliable.js';
@@ -30,11 +30,6 @@ export interface SentFrame {
   readonly events: number;
 }
 
-export interface QueuedEvent {
-  readonly type: number;
-  readonly payload: Uint8Array;
-}
-
 const DEFAULT_SEND_BUFFER_EVENTS = 1024;
 
 export class ReliableChannelState {
@@ -42,8 +37,15 @@ export class ReliableChannelState {
   readonly receiver: ReliableReceiver<FrameEvent[]>;
   readonly window: number;
   readonly sendBufferEvents: number;
-  /** Events accepted from the application, not yet in a frame (waiting for peer window). */
-  readonly queue = new BoundedQueue<QueuedEvent>(1 << 30);
+  /**
+   * Events accepted from the application and not yet sent, already encoded as frames' event records: each
+   * event is copied once, into a frame-sized staging buffer, and that buffer becomes the frame kept for
+   * retransmission. Complete frames wait in `readyFrames`; the one being filled is `staging`.
+   */
+  private readonly readyFrames = new BoundedQueue<SentFrame>(1 << 30);
+  private staging: Uint8Array | null = null;
+  private readonly stagingWriter = new FrameWriter(new Uint8Array(0), 0, 0);
+  private _queuedEvents = 0;
   private sendWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   // Frames delivered to the application whose events it has not all read yet: the oldest one's unread
   // count in `headUnread`, the later ones' in `unreadPerFrame`.
@@ -69,21 +71,56 @@ export class ReliableChannelState {
     return this._framesHeld;
   }
 
-  /** Nothing queued and nothing unacknowledged. */
-  get idle(): boolean {
-    return this.queue.length === 0 && this.sender.pending === 0;
+  /** Events accepted and not yet handed to the sender state machine. */
+  get queuedEvents(): number {
+    return this._queuedEvents;
   }
 
-  /** Queues an event; resolves at once while the send buffer has room, else once it drains. */
-  enqueue(type: number, payload: Uint8Array): Promise<void> | null {
-    this.queue.push({ type, payload });
-    if (this.queue.length <= this.sendBufferEvents) return null;
+  /** Nothing queued and nothing unacknowledged. */
+  get idle(): boolean {
+    return this._queuedEvents === 0 && this.sender.pending === 0;
+  }
+
+  /**
+   * Queues an event for channel `channel` whose frames carry at most `maxPlain` bytes; resolves at once while
+   * the send buffer has room, else once it drains. The payload is copied: the caller may reuse it.
+   */
+  enqueue(channel: number, type: number, payload: Uint8Array, maxPlain: number): Promise<void> | null {
+    if (1 + eventRecordSize(payload.length) + FRAME_TRAILER_MAX_SIZE > maxPlain) {
+      // Bigger than a packet: a frame of its own, sent fragmented.
+      this.closeStaging();
+      this.readyFrames.push({ records: encodeFrame({ channel, events: [{ type, payload }] }).subarray(1), events: 1 });
+    } else if (this.staging === null || !this.stagingWriter.tryAddEvent(type, payload)) {
+      this.closeStaging();
+      this.staging = new Uint8Array(maxPlain);
+      this.stagingWriter.reset(this.staging, 0, maxPlain);
+      this.stagingWriter.begin(channel);
+      this.stagingWriter.tryAddEvent(type, payload);
+    }
+    this._queuedEvents++;
+    if (this._queuedEvents <= this.sendBufferEvents) return null;
     return new Promise<void>((resolve, reject) => this.sendWaiters.push({ resolve, reject }));
+  }
+
+  /** The next frame to send, oldest first (the frame being filled counts once nothing else waits). */
+  takeFrame(): SentFrame | undefined {
+    if (this.readyFrames.length === 0) this.closeStaging();
+    const frame = this.readyFrames.shift();
+    if (frame !== undefined) this._queuedEvents -= frame.events;
+    return frame;
+  }
+
+  private closeStaging(): void {
+    if (this.staging === null) return;
+    if (this.stagingWriter.eventCount > 0) {
+      this.readyFrames.push({ records: this.stagingWriter.records, events: this.stagingWriter.eventCount });
+    }
+    this.staging = null;
   }
 
   /** Wakes senders once the queue is back under its limit. */
   wakeSenders(): void {
-    if (this.sendWaiters.length === 0 || this.queue.length > this.sendBufferEvents) return;
+    if (this.sendWaiters.length === 0 || this._queuedEvents > this.sendBufferEvents) return;
     const waiters = this.sendWaiters;
     this.sendWaiters = [];
     for (const w of waiters) w.resolve();

@@ -305,7 +305,7 @@ export class Session extends EventEmitter implements ChannelOwner {
       return this.pacingBackpressure() ?? RESOLVED;
     }
     // Copy: the frame is kept for retransmission and the caller may reuse its buffer at once.
-    const wait = rel.enqueue(type, copyBytes(payload));
+    const wait = rel.enqueue(channel.id, type, payload, this.maxPlain());
     this.relDirty.add(channel);
     this.scheduleFlush();
     return wait ?? RESOLVED;
@@ -316,7 +316,7 @@ export class Session extends EventEmitter implements ChannelOwner {
     if (rel !== null && this._state !== 'closed') {
       // The close signal travels in sequence after the data; the channel lingers until it is acknowledged.
       rel.closing = true;
-      rel.enqueue(CHANNEL_CLOSE_EVENT_TYPE, EMPTY);
+      rel.enqueue(channel.id, CHANNEL_CLOSE_EVENT_TYPE, EMPTY, this.maxPlain());
       this.relDirty.add(channel);
       this.scheduleFlush();
       return;
@@ -534,32 +534,10 @@ export class Session extends EventEmitter implements ChannelOwner {
 
   /** Packs queued events into frames while the peer's window allows (spec 11.4) and sends them. */
   private pumpReliable(ch: Channel, rel: ReliableChannelState, now: number): void {
-    const maxPlain = this.maxPlain();
-    const queue = rel.queue;
-    while (queue.length > 0 && rel.sender.canSend() && this._state === 'open') {
-      const first = queue.peek()!;
-      if (1 + eventRecordSize(first.payload.length) + FRAME_TRAILER_MAX_SIZE > maxPlain) {
-        // One event bigger than a packet: its own fragmented frame.
-        queue.shift();
-        const records = encodeFrame({ channel: ch.id, events: [first] }).subarray(1);
-        const frame: SentFrame = { records, events: 1 };
-        this.transmitReliable(ch, rel, rel.sender.push(frame, now), frame);
-        continue;
-      }
-      const buf = this.host.acquireBuffer();
-      const writer = this.reliableWriter();
-      writer.reset(buf, SIZE_DATA_HEADER, maxPlain);
-      writer.begin(ch.id);
-      let next = queue.peek();
-      while (next !== undefined && writer.tryAddEvent(next.type, next.payload)) {
-        queue.shift();
-        next = queue.peek();
-      }
-      const frame: SentFrame = { records: copyBytes(writer.records), events: writer.eventCount };
-      const seq = rel.sender.push(frame, now);
-      const ack = rel.receiver.ackFields();
-      rel.receiver.ackSent();
-      this.sealAndSend(PACKET_DATA, buf, writer.finish(seq, ack.ackSeq, ack.ackBitmap, ack.windowSize));
+    while (this._state === 'open' && rel.sender.canSend()) {
+      const frame = rel.takeFrame();
+      if (frame === undefined) break;
+      this.transmitReliable(ch, rel, rel.sender.push(frame, now), frame);
     }
     rel.wakeSenders();
     const at = rel.sender.nextTimeoutAt();
@@ -607,7 +585,7 @@ export class Session extends EventEmitter implements ChannelOwner {
         this.forgetChannel(ch, null);
         return;
       }
-      if (rel.queue.length > 0 && rel.sender.canSend()) {
+      if (rel.queuedEvents > 0 && rel.sender.canSend()) {
         this.relDirty.add(ch);
         this.scheduleFlush();
       }

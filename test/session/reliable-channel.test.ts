@@ -117,7 +117,7 @@ describe('reliable channel', () => {
     // drops what exceeds its real window and the sender keeps those frames for retransmission.
     expect(ch.rel!.sender.pending).toBeLessThanOrEqual(256);
     expect(accepted).toBeLessThanOrEqual(256 + 100 + 1);
-    expect(ch.rel!.queue.length).toBeLessThanOrEqual(101);
+    expect(ch.rel!.queuedEvents).toBeLessThanOrEqual(101);
     // Drain everything; the window reopens (zero-window recovery) and all 2000 arrive.
     for (let i = 0; i < 2000; i++) expect(await rch.recv(AbortSignal.timeout(10_000))).not.toBeNull();
     await sender;
