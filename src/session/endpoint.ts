@@ -37,6 +37,7 @@ import {
   consumeResponse,
   createInitiation,
   createResponse,
+  type ConsumeResponseResult,
   type InitiatorState,
 } from './handshake.js';
 import { InitiationReplayGuard } from './initiation-replay.js';
@@ -403,32 +404,47 @@ export class Endpoint extends EventEmitter implements SessionHost {
 
   private sendInitiation(dial: PendingDial): void {
     dial.state?.destroy();
-    const now = this.clock.now();
-    const init = createInitiation({
-      suite: this.suite,
-      localStatic: this.staticKey,
-      remoteStatic: dial.remoteStaticKey,
-      senderIndex: dial.localIndex,
-      nowMs: now,
-      staticStatic: this.staticStatic,
-    });
+    const init = this.transmitInitiation(dial.remoteStaticKey, dial.localIndex, dial.cookies, dial.address);
     if (init === null) {
       this.failDial(dial, new WiremeshError('BAD_PEER_KEY', 'the remote static key is a low-order point: check the key you dialed'));
       return;
     }
-    dial.state = init.state;
-    dial.cookies.addMacs(init.packet, HANDSHAKE_INIT_MAC1_OFFSET, now);
-    this.stats.handshakesInitiated++;
-    const buf = this.acquireBuffer();
-    buf.set(init.packet);
-    this.transmit(buf, init.packet.length, dial.address.host, dial.address.port);
+    dial.state = init;
     if (dial.retryTimer !== null) this.clock.clearTimer(dial.retryTimer);
-    // Retry with jitter so simultaneous dialers do not stay in lockstep.
-    const delay = this.handshakeRetryMs * (0.9 + 0.2 * this.random());
     dial.retryTimer = this.clock.setTimer(() => {
       dial.retryTimer = null;
       if (this.dials.get(dial.localIndex) === dial) this.sendInitiation(dial);
-    }, delay);
+    }, this.retryDelay());
+  }
+
+  /** Creates a HandshakeInit (spec 5.2), adds MAC1/MAC2 (spec 6) and sends it; null for a low-order key. */
+  private transmitInitiation(
+    remoteStatic: Uint8Array,
+    senderIndex: number,
+    cookies: CookieGenerator,
+    to: UdpAddress,
+  ): InitiatorState | null {
+    const now = this.clock.now();
+    const init = createInitiation({
+      suite: this.suite,
+      localStatic: this.staticKey,
+      remoteStatic,
+      senderIndex,
+      nowMs: now,
+      staticStatic: this.staticStatic,
+    });
+    if (init === null) return null;
+    cookies.addMacs(init.packet, HANDSHAKE_INIT_MAC1_OFFSET, now);
+    this.stats.handshakesInitiated++;
+    const buf = this.acquireBuffer();
+    buf.set(init.packet);
+    this.transmit(buf, init.packet.length, to.host, to.port);
+    return init.state;
+  }
+
+  /** Handshake retry interval with jitter, so simultaneous dialers do not stay in lockstep. */
+  private retryDelay(): number {
+    return this.handshakeRetryMs * (0.9 + 0.2 * this.random());
   }
 
   private sendRekeyInitiation(rekey: PendingRekey): void {
@@ -439,32 +455,18 @@ export class Endpoint extends EventEmitter implements SessionHost {
       this.endRekey(rekey);
       return;
     }
-    const now = this.clock.now();
     // The same sender index as the session's: how the responder tells a rekey from a new connection.
-    const init = createInitiation({
-      suite: this.suite,
-      localStatic: this.staticKey,
-      remoteStatic: session.remoteStaticKey,
-      senderIndex: session.localIndex,
-      nowMs: now,
-      staticStatic: this.staticStatic,
-    });
+    const init = this.transmitInitiation(session.remoteStaticKey, session.localIndex, rekey.cookies, session.remoteAddress);
     if (init === null) {
       this.endRekey(rekey);
       return;
     }
-    rekey.state = init.state;
-    rekey.cookies.addMacs(init.packet, HANDSHAKE_INIT_MAC1_OFFSET, now);
-    this.stats.handshakesInitiated++;
-    const buf = this.acquireBuffer();
-    buf.set(init.packet);
-    const to = session.remoteAddress;
-    this.transmit(buf, init.packet.length, to.host, to.port);
+    rekey.state = init;
     if (rekey.retryTimer !== null) this.clock.clearTimer(rekey.retryTimer);
     rekey.retryTimer = this.clock.setTimer(() => {
       rekey.retryTimer = null;
       if (this.rekeys.get(session.localIndex) === rekey) this.sendRekeyInitiation(rekey);
-    }, this.handshakeRetryMs * (0.9 + 0.2 * this.random()));
+    }, this.retryDelay());
   }
 
   private endRekey(rekey: PendingRekey): void {
@@ -663,19 +665,8 @@ export class Endpoint extends EventEmitter implements SessionHost {
       else drops.handshake_unexpected++;
       return;
     }
-    // The response's MAC1 is keyed by our own static key (spec 5.4).
-    if (!this.cookieChecker.checkMac1(buf, HANDSHAKE_RESP_MAC1_OFFSET)) {
-      drops.mac1++;
-      return;
-    }
-    const consumed = consumeResponse(dial.state, buf);
-    if (!consumed.ok) {
-      if (consumed.reason === 'low_order') drops.handshake_low_order++;
-      else if (consumed.reason === 'decode') drops.malformed++;
-      else if (consumed.reason === 'index') drops.handshake_unexpected++;
-      else drops.handshake_decrypt++;
-      return;
-    }
+    const consumed = this.consumeResponseCounted(dial.state, buf);
+    if (consumed === null) return;
     const session = new Session({
       host: this,
       config: this.config,
@@ -698,20 +689,25 @@ export class Endpoint extends EventEmitter implements SessionHost {
     dial.resolve(session);
   }
 
-  private onRekeyResponse(rekey: PendingRekey, buf: Uint8Array): void {
+  /** MAC1 (keyed by our own static key, spec 5.4) then spec 5.5; every rejection counted. */
+  private consumeResponseCounted(state: InitiatorState, buf: Uint8Array): Extract<ConsumeResponseResult, { ok: true }> | null {
     const drops = this.stats.drops;
     if (!this.cookieChecker.checkMac1(buf, HANDSHAKE_RESP_MAC1_OFFSET)) {
       drops.mac1++;
-      return;
+      return null;
     }
-    const consumed = consumeResponse(rekey.state!, buf);
-    if (!consumed.ok) {
-      if (consumed.reason === 'low_order') drops.handshake_low_order++;
-      else if (consumed.reason === 'decode') drops.malformed++;
-      else if (consumed.reason === 'index') drops.handshake_unexpected++;
-      else drops.handshake_decrypt++;
-      return;
-    }
+    const consumed = consumeResponse(state, buf);
+    if (consumed.ok) return consumed;
+    if (consumed.reason === 'low_order') drops.handshake_low_order++;
+    else if (consumed.reason === 'decode') drops.malformed++;
+    else if (consumed.reason === 'index') drops.handshake_unexpected++;
+    else drops.handshake_decrypt++;
+    return null;
+  }
+
+  private onRekeyResponse(rekey: PendingRekey, buf: Uint8Array): void {
+    const consumed = this.consumeResponseCounted(rekey.state!, buf);
+    if (consumed === null) return;
     this.endRekey(rekey);
     this.stats.handshakesCompleted++;
     this.stats.rekeys++;
