@@ -58,10 +58,19 @@ export const MAX_PENDING_LOOKUPS = 1_024;
 /** Default rendezvous budget and its Hello retransmission interval. */
 export const RENDEZVOUS_TIMEOUT_MS = 5_000;
 export const RENDEZVOUS_RETRY_MS = 1_000;
+/** Copies of one Hello (same originator and nonce) arriving within this window get one answer. */
+export const HELLO_COPY_WINDOW_MS = RENDEZVOUS_RETRY_MS / 2;
 /** Default budget of `connect()` (rendezvous plus dial). */
 export const CONNECT_TIMEOUT_MS = 10_000;
 /** A direct dial to an address already in the knowledge table, before falling back to rendezvous. */
 export const KNOWN_ADDRESS_DIAL_TIMEOUT_MS = 1_000;
+/**
+ * After a rendezvous, the direct dial gets this long when a relay could take over (issue 6 item 5: direct
+ * with a short budget, then relay), else the full DIAL_TIMEOUT_MS.
+ */
+export const DIRECT_DIAL_BEFORE_RELAY_MS = 2_000;
+/** Budget of one dial through one relay (handshake and Identify over two hops). */
+export const RELAY_DIAL_TIMEOUT_MS = 3_000;
 /** Default budget of `ping()`. */
 export const PING_TIMEOUT_MS = 5_000;
 

@@ -11,7 +11,10 @@ import type { EdgeManager } from './edge-manager.js';
 import type { Learning } from './learning.js';
 import type { Lookups } from './lookups.js';
 import type { Maintenance } from './maintenance.js';
+import type { NatMonitor } from './nat-monitor.js';
 import type { ResolvedNodeOptions } from './options.js';
+import type { Punching } from './punching.js';
+import type { Relaying } from './relaying.js';
 import type { Rendezvous } from './rendezvous.js';
 import type { Router } from './router.js';
 import type { NodeCounters, NodeDropReason } from './stats.js';
@@ -41,11 +44,17 @@ export interface NodeContext {
   lookups: Lookups;
   rendezvous: Rendezvous;
   learning: Learning;
+  /** Reflexive-address consensus and the NAT classification (issue 6). */
+  nat: NatMonitor;
+  /** Channel-2 relaying, as relay and as endpoint (issue 6). */
+  relaying: Relaying;
+  /** PACKET_PUNCH bursts from the node's socket (issue 6). */
+  punching: Punching;
   maintenance: Maintenance | null;
   /** A message for the application (routed DATA or direct), after `hops` links. */
   deliver(from: Uint8Array, data: Uint8Array, direct: boolean, hops: number): void;
   /** A peer opened an application channel on a verified session. */
   incomingChannel(from: Uint8Array, session: Session, channel: Channel): void;
-  /** Node events: 'edge', 'edge-closed', 'warning'. */
+  /** Node events: 'edge', 'edge-closed', 'nat', 'warning'. */
   emit(event: string, payload: unknown): void;
 }

@@ -24,7 +24,7 @@ import {
   encodePing,
   encodePong,
 } from '../wire/index.js';
-import { formatHostPort, fromWireAddress, toWireAddress } from './address-forms.js';
+import { toWireAddress } from './address-forms.js';
 import type { NodeContext } from './context.js';
 import { withSignal } from './edge-manager.js';
 import type { Link } from './link.js';
@@ -136,7 +136,8 @@ export class ControlProtocol {
       return;
     }
     const remote = link.session.remoteAddress;
-    this.ctx.edges.sendControl(link, MSG_PONG, encodePong({ nonce: ping.value.nonce, observed: toWireAddress(remote.host, remote.port) }));
+    const observed = this.ctx.relaying.isRelayed(remote) ? null : toWireAddress(remote.host, remote.port);
+    this.ctx.edges.sendControl(link, MSG_PONG, encodePong({ nonce: ping.value.nonce, observed }));
   }
 
   private onPong(link: Link, payload: Uint8Array): void {
@@ -153,7 +154,7 @@ export class ControlProtocol {
       return;
     }
     this.forget(key);
-    if (pong.value.observed !== null) ctx.edges.observed.report(link.peer!.key, formatHostPort(fromWireAddress(pong.value.observed)));
+    if (pong.value.observed !== null) ctx.edges.reportObserved(link, pong.value.observed);
     pending.resolve(ctx.clock.now() - pending.sentMs);
   }
 }

@@ -18,6 +18,7 @@ import {
   MSG_IDENTIFY,
   MSG_IDENTIFY_ACK,
   MSG_LEAVE,
+  type WireAddress,
 } from '../wire/index.js';
 import { formatHostPort, fromWireAddress, toWireAddress } from './address-forms.js';
 import { IDENTIFY_RETRY_MS, IDENTIFY_TIMEOUT_MS, MAX_OBSERVED_REPORTS } from './constants.js';
@@ -142,11 +143,13 @@ export class EdgeManager {
     session.on('channel', (ch: Channel) => this.onPeerChannel(link, ch));
     void pump(link, link.control, (ev) => ctx.control.onEvent(link, ev), ctx);
     void pump(link, link.routed, (ev) => ctx.router.onEvent(link, ev), ctx);
+    void pump(link, link.relay, (ev) => ctx.relaying.onEvent(link, ev), ctx);
     const remote = session.remoteAddress;
     link.identifyBytes = buildIdentify(ctx.identity, session.handshakeHash, {
       bootId: ctx.bootId,
       record: ctx.selfRecord(),
-      observed: toWireAddress(remote.host, remote.port),
+      // A relayed session's address is virtual: it says nothing about where the peer sees us.
+      observed: ctx.relaying.isRelayed(remote) ? null : toWireAddress(remote.host, remote.port),
     });
     this.sendIdentify(link);
     link.identifyDeadlineTimer = ctx.clock.setTimer(() => {
@@ -221,11 +224,26 @@ export class EdgeManager {
     return true;
   }
 
+  /** Sends on one of a link's unreliable channels; a closed session is cleaned up by its close handler. */
+  sendOn(channel: Channel, type: number, payload: Uint8Array): void {
+    if (channel.closed) return;
+    channel.send(type, payload).catch(() => {});
+  }
+
   sendControl(link: Link, type: number, payload: Uint8Array): void {
     if (link.closed) return;
     link.control.send(type, payload).catch(() => {
       // The session closed under us; its close handler cleans up.
     });
+  }
+
+  /** A verified neighbour's report of where it sees us (Identify, Pong): raw tally and NAT consensus. */
+  reportObserved(link: Link, observed: WireAddress): void {
+    const peer = link.peer;
+    if (peer === null || this.ctx.relaying.isRelayed(link.session.remoteAddress)) return;
+    const address = fromWireAddress(observed);
+    this.observed.report(peer.key, formatHostPort(address));
+    this.ctx.nat.report(peer.key, link.session.remoteAddress, address);
   }
 
   // ---- Identify ----
@@ -254,6 +272,13 @@ export class EdgeManager {
       this.refuse(link, new EdgeRefusedError('the node at that address identified as a different NodeID than the one dialed'), true);
       return;
     }
+    const relayedFor = ctx.relaying.relayedPeerKey(link.session.remoteAddress);
+    if (relayedFor !== undefined && relayedFor !== peer.key) {
+      // A relay named one source and another node answered: the relay lied about who it forwards for.
+      ctx.drops.edgeRefused++;
+      this.refuse(link, new EdgeRefusedError('the relayed peer is not the node the relay named'), true);
+      return;
+    }
     if (ctx.options.acceptEdge !== undefined && !ctx.options.acceptEdge(peer.id.slice())) {
       ctx.drops.edgeRefused++;
       this.refuse(link, new EdgeRefusedError('the application refused this peer'), true);
@@ -261,7 +286,7 @@ export class EdgeManager {
     }
     link.peer = peer;
     this.sendControl(link, MSG_IDENTIFY_ACK, EMPTY);
-    if (peer.observed !== null) this.observed.report(peer.key, formatHostPort(fromWireAddress(peer.observed)));
+    if (peer.observed !== null) this.reportObserved(link, peer.observed);
     this.resolveDuplicate(link);
     this.maybeRegister(link);
   }
@@ -350,9 +375,11 @@ export class EdgeManager {
     ctx.counters.edgesEstablished++;
     const contact = peer.contact;
     if (contact.addresses.length === 0) {
-      // A node that does not advertise an address is still reachable where its session comes from.
+      // A node that does not advertise an address is still reachable where its session comes from
+      // (unless that is a relay's virtual address, which means nothing to anyone else).
       const remote = link.session.remoteAddress;
-      ctx.learning.firstHand({ ...contact, addresses: toWireAddress(remote.host, remote.port) ? [{ host: remote.host, port: remote.port }] : [] });
+      const usable = toWireAddress(remote.host, remote.port) !== null && !ctx.relaying.isRelayed(remote);
+      ctx.learning.firstHand({ ...contact, addresses: usable ? [{ host: remote.host, port: remote.port }] : [] });
     } else {
       ctx.learning.firstHand(contact);
     }
@@ -410,6 +437,8 @@ export class EdgeManager {
     link.registered = false;
     ctx.edgeTable.remove(peer!.id);
     this.observed.remove(peer!.key);
+    ctx.nat.remove(peer!.key);
+    ctx.relaying.onLinkClosed(peer!.key);
     ctx.counters.edgesClosed++;
     // A Disconnect (spec 4.5) is the peer closing on purpose, like Leave; the two usually arrive in one
     // burst and the Disconnect can win the race to close the session.

@@ -57,8 +57,23 @@
  *   that nobody listens for and that does not fit is closed.
  * - Persistence: knowledge saved every persistIntervalMs (60 s) and on stop to <dataDir>/knowledge;
  *   unreadable/foreign/corrupt data is reported via the 'warning' event and skipped.
+ * - NAT (issue 6): every neighbour's observed-address report (Identify, Pong) feeds src/nat's consensus,
+ *   each reporter counted against the subnet its packets come from; node.nat() says 'public' | 'cone' |
+ *   'symmetric' | 'unknown' with the confirmed reflexive address, and a reporter's report goes with its edge.
+ * - Relay (issue 6): `relay: true` advertises CAP_RELAY and forwards whole Wiresocket packets on channel 2
+ *   (FORWARD/DELIVER/REFUSED, src/nat) between two of its edges, capped per pair (relayLimits). The
+ *   socket is wrapped (relay-transport.ts): a relayed peer has a virtual address in 100::/64 (RFC 6666),
+ *   so the Endpoint runs the end-to-end session unchanged and the relay sees ciphertext only; the session
+ *   roams to a direct address by itself. connect(): edge -> known address (1 s) -> rendezvous -> direct
+ *   dial (2 s when a relay could follow) -> each relay-capable edge (3 s each). node.path(id) says
+ *   'direct' or 'relayed' (+ relay id). Virtual addresses are never learned, gossiped or reported.
+ * - Hole punching (issue 6): once its reflexive address is confirmed (cone), a node puts it first in its
+ *   contact. The routed rendezvous Hello/Reply (signed, nonce, contact records = candidates) is the
+ *   Connect/ConnectAck: the target fires 5 PACKET_PUNCH rounds 50 ms apart at the caller's candidates
+ *   before replying, the caller fires at the target's and dials at once, all from the one socket.
+ *   Rendezvous falls back to the nearest edges when no edge is closer to the target.
  * - Events: 'message' (Delivery), 'channel' (IncomingChannel), 'edge' ({ id, inbound }),
- *   'edge-closed' ({ id, reason }), 'warning' ({ code, message }).
+ *   'edge-closed' ({ id, reason }), 'nat' (NatStatus, on change), 'warning' ({ code, message }).
  */
 export { createNode, Node, type ConnectOptions, type Delivery, type IncomingChannel, type OpenChannelOptions, type SendOptions } from './node.js';
 export { resolveNodeOptions, type MaintenanceOptions, type NodeBudgets, type NodeOptions } from './options.js';
@@ -66,6 +81,9 @@ export { EdgeRefusedError, NotRunningError, PowUnmetError, UnroutableError } fro
 export { NODE_DROP_REASONS, type NodeCounters, type NodeDropReason, type NodeStats } from './stats.js';
 export type { EdgeInfo } from './edge-manager.js';
 export type { ObservedAddress } from './observed-addresses.js';
+export type { NatStatus, NatType } from '../nat/index.js';
+export type { SessionPath } from './relaying.js';
+export { isVirtualRelayHost } from './relay-transport.js';
 export { preferSession, type SessionFacts } from './session-preference.js';
 export { SeenMessages } from './seen-messages.js';
 export { OriginatorBudgets } from './originator-budgets.js';

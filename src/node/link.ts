@@ -8,7 +8,7 @@
  */
 import { fullBucket, type BudgetRate, type TokenBucket } from '../kad/index.js';
 import type { Channel, Session } from '../session/index.js';
-import { CONTROL_CHANNEL, ROUTED_CHANNEL } from '../wire/index.js';
+import { CONTROL_CHANNEL, RELAY_CHANNEL, ROUTED_CHANNEL } from '../wire/index.js';
 import type { VerifiedPeer } from './identify-check.js';
 
 export class Link {
@@ -19,6 +19,7 @@ export class Link {
   readonly expectedId: Uint8Array | null;
   readonly control: Channel;
   readonly routed: Channel;
+  readonly relay: Channel;
   readonly controlBudget: TokenBucket;
   readonly forwardBudget: TokenBucket;
   readonly createdMs: number;
@@ -56,6 +57,8 @@ export class Link {
     // first event (spec 11), and a peer-opened 0 or 1 must never surface as an application channel.
     this.control = session.channel(CONTROL_CHANNEL);
     this.routed = session.channel(ROUTED_CHANNEL).setReliable();
+    // Channel 2 carries relay frames (whole Wiresocket packets): unreliable, the inner session retransmits.
+    this.relay = session.channel(RELAY_CHANNEL);
     let settle!: { resolve: (l: Link) => void; reject: (e: Error) => void };
     this.ready = new Promise<Link>((resolve, reject) => {
       settle = { resolve, reject };

@@ -24,30 +24,37 @@ import {
   type ContactAddress,
 } from '../identity/index.js';
 import { EdgeTable, KnowledgeTable, idKey, noSubnet, type EdgePhase } from '../kad/index.js';
-import { Endpoint, type Channel, type Session } from '../session/index.js';
+import { UNKNOWN_NAT_STATUS, type NatStatus } from '../nat/index.js';
+import { Endpoint, UdpTransport, type Channel, type Session } from '../session/index.js';
 import { MAX_ROUTED_PAYLOAD_BYTES, NODE_ID_BYTES } from '../wire/index.js';
 import { AsyncQueue } from './async-queue.js';
 import {
   ACK_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   DIAL_TIMEOUT_MS,
+  DIRECT_DIAL_BEFORE_RELAY_MS,
   KNOWLEDGE_DIR_NAME,
   KNOWN_ADDRESS_DIAL_TIMEOUT_MS,
   PING_TIMEOUT_MS,
   RANDOM_POOL_BYTES,
+  RELAY_DIAL_TIMEOUT_MS,
 } from './constants.js';
 import { contactFromKad, recordOfKad } from './contact-forms.js';
 import type { NodeContext } from './context.js';
 import { ControlProtocol } from './control-protocol.js';
 import { EdgeManager, type EdgeInfo } from './edge-manager.js';
-import { EdgeRefusedError, NotRunningError, PowUnmetError } from './errors.js';
+import { EdgeRefusedError, NotRunningError, PowUnmetError, UnroutableError } from './errors.js';
 import { KnowledgeStore } from './knowledge-store.js';
 import { Learning } from './learning.js';
 import type { Link } from './link.js';
 import { Lookups } from './lookups.js';
 import { Maintenance } from './maintenance.js';
+import { NatMonitor } from './nat-monitor.js';
 import type { ObservedAddress } from './observed-addresses.js';
 import { checkAppChannel, resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './options.js';
+import { Punching } from './punching.js';
+import { Relaying, type SessionPath } from './relaying.js';
+import { RelayTransport } from './relay-transport.js';
 import { Rendezvous } from './rendezvous.js';
 import { Router } from './router.js';
 import { createCounters, createDrops, type NodeStats } from './stats.js';
@@ -144,6 +151,8 @@ export class Node extends EventEmitter {
   private stopPromise: Promise<void> | null = null;
   private store: KnowledgeStore | null = null;
   private addresses: ContactAddress[] = [];
+  /** Our own addresses (option or interfaces), before any reflexive address is added. */
+  private boundAddresses: ContactAddress[] = [];
   private record: Uint8Array | null = null;
   private readonly onAbort = () => {
     void this.stop();
@@ -268,6 +277,28 @@ export class Node extends EventEmitter {
     return this.ctx?.edges.observedAddresses() ?? [];
   }
 
+  /**
+   * This node's NAT as its neighbours see it: 'public' (they see us at our own address), 'cone' (they
+   * agree on a translated address: `reflexive`), 'symmetric' (they never agree) or 'unknown' (too few
+   * reports). An address is confirmed by 3 reporters from 2 subnets; the 'nat' event fires on change.
+   */
+  nat(): NatStatus {
+    const status = this.ctx?.nat.status() ?? UNKNOWN_NAT_STATUS;
+    return { type: status.type, reflexive: status.reflexive === null ? null : { ...status.reflexive } };
+  }
+
+  /**
+   * How the live edge to `id` travels: `{ type: 'direct' }` or `{ type: 'relayed', relay }` (the relay's
+   * NodeID); null without an edge. A relayed session moves to a direct path by itself once an
+   * authenticated packet arrives straight from the peer, and this answer follows.
+   */
+  path(id: Uint8Array | string): SessionPath | null {
+    const ctx = this.ctx;
+    if (ctx === null) return null;
+    const link = ctx.edges.edgeLink(toNodeId(id));
+    return link === undefined ? null : ctx.relaying.pathOf(link.session.remoteAddress);
+  }
+
   /** Contacts in the knowledge table that carry keys (dialable). */
   knownContacts(): Contact[] {
     if (this.ctx === null) return [];
@@ -335,8 +366,35 @@ export class Node extends EventEmitter {
           // A stale address: ask the target itself where it is.
         }
       }
-      const found = await ctx.rendezvous.find(target, timeoutMs, signal);
-      return await ctx.edges.dial(found, { timeoutMs: DIAL_TIMEOUT_MS, signal });
+      const targetKey = idKey(target);
+      let lastError: Error = new UnroutableError('no path to that node was found');
+      let dialable = contact;
+      try {
+        const found = await ctx.rendezvous.find(target, timeoutMs, signal);
+        dialable = found;
+        // Punch toward the target's candidates while dialing (it punched toward ours on our Hello).
+        ctx.punching.burst(found.addresses);
+        const directMs = ctx.relaying.relayCandidates(targetKey).length > 0 ? DIRECT_DIAL_BEFORE_RELAY_MS : DIAL_TIMEOUT_MS;
+        return await ctx.edges.dial(found, { timeoutMs: directMs, signal });
+      } catch (err) {
+        if (err instanceof EdgeRefusedError || err instanceof PowUnmetError || err instanceof AbortedError) throw err;
+        lastError = err as Error;
+      }
+      // Relay (issue 6 item 4): a relay-capable neighbour forwards the session's packets; only the
+      // target's keys are needed, which the rendezvous reply or the knowledge table gave us.
+      if (dialable === null) throw lastError;
+      for (const relay of ctx.relaying.relayCandidates(targetKey)) {
+        throwIfAborted(signal);
+        try {
+          const link = await ctx.relaying.dialVia(relay, dialable, RELAY_DIAL_TIMEOUT_MS, signal);
+          ctx.counters.connectsRelayed++;
+          return link;
+        } catch (err) {
+          if (err instanceof PowUnmetError || err instanceof AbortedError) throw err;
+          lastError = err as Error;
+        }
+      }
+      throw lastError;
     } catch (err) {
       if (err instanceof AbortedError && signal.reason instanceof TimeoutError && !options.signal?.aborted) throw signal.reason;
       throw err;
@@ -376,18 +434,23 @@ export class Node extends EventEmitter {
       backoff: o.maintenance === null ? undefined : { baseMs: o.maintenance.backoffBaseMs, maxMs: o.maintenance.backoffMaxMs },
     });
     let edges: EdgeManager | null = null;
+    // The relay hook wraps the socket (relay-transport.ts): relayed peers get virtual addresses.
+    const socket = o.transport ?? (await UdpTransport.bind({ host: o.host, port: o.port }));
+    const transport = new RelayTransport(socket);
     const endpoint = await Endpoint.listen({
       staticKey: { publicKey: identity.xPublicKey, privateKey: identity.xPrivateKey },
-      host: o.host,
-      port: o.port,
-      transport: o.transport,
+      transport,
       clock: o.clock,
       crypto: o.crypto,
       keepaliveIntervalMs: o.keepaliveMs,
       sessionTimeoutMs: o.deadAfterMs,
       acceptPeer: () => edges !== null && edges.acceptPeer(),
+    }).catch(async (err: unknown) => {
+      if (o.transport === undefined) await socket.close();
+      throw err;
     });
     this.addresses = this.advertisedAddresses(endpoint);
+    this.boundAddresses = this.addresses;
     const random = o.random ?? systemRandom();
     const ctx: NodeContext = {
       identity,
@@ -419,10 +482,14 @@ export class Node extends EventEmitter {
       lookups: null as unknown as Lookups,
       rendezvous: null as unknown as Rendezvous,
       learning: null as unknown as Learning,
+      nat: null as unknown as NatMonitor,
+      relaying: null as unknown as Relaying,
+      punching: null as unknown as Punching,
       maintenance: null,
       deliver: (from, data, direct, hops) => this.deliver(from, data, direct, hops),
       incomingChannel: (from, session, channel) => this.incomingChannel(from, session, channel),
       emit: (event, payload) => {
+        if (event === 'nat') this.adoptReflexive(payload as NatStatus);
         this.emit(event, payload);
       },
     };
@@ -433,6 +500,9 @@ export class Node extends EventEmitter {
     ctx.lookups = new Lookups(ctx);
     ctx.rendezvous = new Rendezvous(ctx);
     ctx.learning = new Learning(ctx);
+    ctx.nat = new NatMonitor(ctx, () => this.boundAddresses);
+    ctx.relaying = new Relaying(ctx, transport);
+    ctx.punching = new Punching(ctx, socket);
     if (o.maintenance !== null) ctx.maintenance = new Maintenance(ctx, o.maintenance, () => void this.persist());
     this.ctx = ctx;
     endpoint.on('session', edges.onInboundSession);
@@ -468,6 +538,7 @@ export class Node extends EventEmitter {
       const stopped = new NotRunningError('the node stopped');
       ctx.router.close(stopped);
       ctx.rendezvous.close(stopped);
+      ctx.punching.close();
       ctx.control.close(stopped);
       ctx.edges.closeAll();
       await this.persist();
@@ -523,6 +594,19 @@ export class Node extends EventEmitter {
       if (this.ctx !== null) this.ctx.drops.channelQueueFull++;
       channel.close();
     }
+  }
+
+  /**
+   * A confirmed reflexive address that is not ours (cone NAT) goes first in our contact: it is the one
+   * candidate peers outside our network can punch toward and dial; the local ones follow for LAN peers.
+   * An explicit `advertise` option is the operator's word and stays as given.
+   */
+  private adoptReflexive(status: NatStatus): void {
+    if (this.opts.advertise !== undefined || this.ctx === null) return;
+    const local = this.boundAddresses;
+    const reflexive = status.type === 'cone' ? status.reflexive : null;
+    this.addresses = reflexive === null ? local : [reflexive, ...local].slice(0, MAX_CONTACT_ADDRESSES);
+    this.record = null;
   }
 
   private selfContact(): Contact {

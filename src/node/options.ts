@@ -3,7 +3,8 @@
  * InvalidArgumentError before anything is opened.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { Identity, parseContact, type Contact } from '../identity/index.js';
+import { CAP_RELAY, Identity, parseContact, type Contact } from '../identity/index.js';
+import { RelayBudget, type RelayBudgetOptions } from '../nat/index.js';
 import {
   BUCKET_STALE_AFTER_MS,
   CONTROL_BUDGET,
@@ -91,6 +92,10 @@ export interface NodeOptions {
   channelBuffer?: number;
   /** Capability bits advertised in this node's contact (e.g. CAP_RELAY). */
   capabilities?: number;
+  /** Forward Wiresocket packets on channel 2 between neighbours that cannot reach each other (advertises CAP_RELAY). */
+  relay?: boolean;
+  /** A relay's caps (default: src/nat's RELAY_* constants). */
+  relayLimits?: RelayBudgetOptions;
   /** Stops the node when aborted. */
   signal?: AbortSignal;
   /** Random source for nonces and message ids (default: the system CSPRNG). */
@@ -123,6 +128,8 @@ export interface ResolvedNodeOptions {
   deliveryBuffer: number;
   channelBuffer: number;
   capabilities: number;
+  relay: boolean;
+  relayLimits: RelayBudgetOptions;
   signal: AbortSignal | undefined;
   random: ((out: Uint8Array) => void) | undefined;
   crypto: 'auto' | 'native' | 'pure';
@@ -131,7 +138,7 @@ export interface ResolvedNodeOptions {
 const KNOWN_KEYS = new Set<string>([
   'identity', 'dataDir', 'difficulty', 'host', 'port', 'advertise', 'bootstrap', 'transport', 'clock', 'targetDegree',
   'maxInboundEdges', 'noSubnet', 'maintenance', 'keepaliveMs', 'deadAfterMs', 'budgets', 'acceptEdge', 'channelReliability',
-  'deliveryBuffer', 'channelBuffer', 'capabilities', 'signal', 'random', 'crypto',
+  'deliveryBuffer', 'channelBuffer', 'capabilities', 'relay', 'relayLimits', 'signal', 'random', 'crypto',
 ]);
 
 function bad(message: string): never {
@@ -235,7 +242,13 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (typeof budgets !== 'object' || budgets === null) bad('option budgets must be an object');
   const crypto = options.crypto ?? 'auto';
   if (crypto !== 'auto' && crypto !== 'native' && crypto !== 'pure') bad(`option crypto must be 'auto', 'native' or 'pure'`);
-  const capabilities = int('capabilities', options.capabilities, 0, 0, 0xffffffff);
+  if (options.relay !== undefined && typeof options.relay !== 'boolean') bad('option relay must be true or false');
+  const relay = options.relay ?? false;
+  // The relay flag is advertised: neighbours pick relays by this bit.
+  const capabilities = (int('capabilities', options.capabilities, 0, 0, 0xffffffff) | (relay ? CAP_RELAY : 0)) >>> 0;
+  const relayLimits = (options.relayLimits ?? {}) as RelayBudgetOptions;
+  if (typeof relayLimits !== 'object' || relayLimits === null) bad('option relayLimits must be an object');
+  new RelayBudget(relayLimits);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) bad('option signal must be an AbortSignal');
   const channelReliability = fn<(channel: number) => boolean>('channelReliability', options.channelReliability) ?? (() => true);
   return {
@@ -262,6 +275,8 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     deliveryBuffer: int('deliveryBuffer', options.deliveryBuffer, DELIVERY_BUFFER, 0, 1 << 20),
     channelBuffer: int('channelBuffer', options.channelBuffer, CHANNEL_BUFFER, 0, 1 << 16),
     capabilities,
+    relay,
+    relayLimits: { ...relayLimits },
     signal: options.signal,
     random: fn('random', options.random),
     crypto,

@@ -10,7 +10,7 @@ import { AbortedError, TimeoutError } from '../errors.js';
 import { decodeContactRecord, type Contact } from '../identity/index.js';
 import { idKey } from '../kad/index.js';
 import { RENDEZVOUS_NONCE_BYTES, ROUTED_HELLO, ROUTED_REPLY, decodeRendezvous, encodeRendezvous, type RoutedEnvelope } from '../wire/index.js';
-import { RENDEZVOUS_RETRY_MS } from './constants.js';
+import { HELLO_COPY_WINDOW_MS, MAX_PENDING_LOOKUPS, RENDEZVOUS_RETRY_MS } from './constants.js';
 import type { NodeContext } from './context.js';
 import { UnroutableError } from './errors.js';
 import { sameBytes } from './identify-check.js';
@@ -29,6 +29,8 @@ function hex(bytes: Uint8Array): string {
 export class Rendezvous {
   private readonly ctx: NodeContext;
   private readonly pending = new Map<string, PendingRendezvous>();
+  /** Hello nonces answered lately (time answered): the copies of one send get one Reply and one punch. */
+  private readonly answered = new Map<string, number>();
 
   constructor(ctx: NodeContext) {
     this.ctx = ctx;
@@ -39,7 +41,7 @@ export class Rendezvous {
     const ctx = this.ctx;
     const nonce = ctx.randomBytes(RENDEZVOUS_NONCE_BYTES);
     const payload = encodeRendezvous({ nonce, record: ctx.selfRecord() });
-    if (ctx.router.originate(ROUTED_HELLO, target, payload, {}) === 0) {
+    if (this.originate(ROUTED_HELLO, target, payload) === 0) {
       return Promise.reject(new UnroutableError('no live edge leads toward the target: the node has not joined the overlay yet'));
     }
     const key = hex(nonce);
@@ -66,7 +68,7 @@ export class Rendezvous {
       const retry = () => {
         retryTimer = null;
         if (!ctx.running) return;
-        ctx.router.originate(ROUTED_HELLO, target, payload, {});
+        this.originate(ROUTED_HELLO, target, payload);
         retryTimer = ctx.clock.setTimer(retry, RENDEZVOUS_RETRY_MS);
       };
       retryTimer = ctx.clock.setTimer(retry, RENDEZVOUS_RETRY_MS);
@@ -94,6 +96,21 @@ export class Rendezvous {
       ctx.drops.originatorRateLimited++;
       return;
     }
+    const nonceKey = `${originKey}/${hex(hello.value.nonce)}`;
+    const now = ctx.clock.now();
+    const answeredMs = this.answered.get(nonceKey);
+    if (answeredMs !== undefined && now - answeredMs < HELLO_COPY_WINDOW_MS) {
+      // Another copy of a Hello just answered (greedy and nearest copies travel together); a resend
+      // comes a full retry interval later and is answered again, in case our Reply was lost.
+      ctx.drops.duplicate++;
+      return;
+    }
+    this.answered.delete(nonceKey);
+    if (this.answered.size >= MAX_PENDING_LOOKUPS) {
+      const oldest = this.answered.keys().next();
+      if (!oldest.done) this.answered.delete(oldest.value);
+    }
+    this.answered.set(nonceKey, now);
     const record = decodeContactRecord(hello.value.record);
     if (!record.ok || !sameBytes(record.value.contact.nodeId, originId)) {
       // The record must describe the node that signed the envelope.
@@ -101,8 +118,10 @@ export class Rendezvous {
       return;
     }
     ctx.learning.firstHand(record.value.contact);
+    // The caller dials us as soon as this Reply arrives: open our NAT toward its candidates first.
+    ctx.punching.burst(record.value.contact.addresses);
     const reply = encodeRendezvous({ nonce: hello.value.nonce, record: ctx.selfRecord() });
-    if (ctx.router.originate(ROUTED_REPLY, originId, reply, {}) > 0) ctx.counters.hellosAnswered++;
+    if (this.originate(ROUTED_REPLY, originId, reply) > 0) ctx.counters.hellosAnswered++;
   }
 
   onReply(env: RoutedEnvelope, originId: Uint8Array, originKey: string): void {
@@ -131,6 +150,18 @@ export class Rendezvous {
     ctx.counters.rendezvousCompleted++;
     pending.cleanup();
     pending.resolve(record.value.contact);
+  }
+
+  /**
+   * Greedy copies and nearest-edge copies of one Hello or Reply. A greedy first hop can be a dead end
+   * (XOR-closer to the target but without an edge onward: a NAT node with few edges, a small overlay),
+   * or there may be none, while one of our nearest neighbours holds the target's edge, which is exactly
+   * when a rendezvous matters for punching and relaying (issue 6). Rendezvous messages are rare, so up to
+   * twice the copies is cheap; the receiver answers or accepts the first and counts the rest.
+   */
+  private originate(type: number, target: Uint8Array, payload: Uint8Array): number {
+    const router = this.ctx.router;
+    return router.originate(type, target, payload, {}) + router.originate(type, target, payload, { nearest: true });
   }
 
   close(err: Error): void {

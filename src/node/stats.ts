@@ -76,6 +76,16 @@ export interface NodeCounters {
   probesStarted: number;
   knowledgeSaves: number;
   knowledgeLoaded: number;
+  /** Packets (and their bytes) this node relayed between two neighbours on channel 2. */
+  relayedPackets: number;
+  relayedBytes: number;
+  /** FORWARD frames refused (not relaying, no edge to the target, or over a cap). */
+  relayRefused: number;
+  /** connect() results by path. */
+  connectsRelayed: number;
+  /** Hole-punch bursts started, and those skipped at the concurrency cap. */
+  punchBursts: number;
+  punchBurstsSkipped: number;
 }
 
 export interface NodeStats {
@@ -109,6 +119,12 @@ export function createCounters(): NodeCounters {
     probesStarted: 0,
     knowledgeSaves: 0,
     knowledgeLoaded: 0,
+    relayedPackets: 0,
+    relayedBytes: 0,
+    relayRefused: 0,
+    connectsRelayed: 0,
+    punchBursts: 0,
+    punchBurstsSkipped: 0,
   };
 }
 

@@ -1,0 +1,32 @@
+/**
+ * The node's NAT classification as the CLI shows it (issue 7 item 2: "once known, the NAT type and
+ * reflexive address"). `node.nat()` arrives with NAT traversal (issue 6); a node without it reports
+ * 'unknown', so the CLI works on either.
+ */
+import type { Node } from '../../src/node/index.js';
+import { formatHostPort } from '../host-port.js';
+
+export interface NatView {
+  type: string;
+  /** `host:port` neighbours agree they see this node at, or null. */
+  reflexive: string | null;
+}
+
+interface NatReport {
+  type: string;
+  reflexive: { host: string; port: number } | null;
+}
+
+/** Reads `value` (a node.nat() answer or a 'nat' event) defensively: it comes from a newer node API. */
+export function natViewOf(value: unknown): NatView {
+  const report = value as Partial<NatReport> | null | undefined;
+  const type = typeof report?.type === 'string' ? report.type : 'unknown';
+  const r = report?.reflexive;
+  const reflexive = r !== null && r !== undefined && typeof r.host === 'string' && typeof r.port === 'number' ? formatHostPort(r) : null;
+  return { type, reflexive };
+}
+
+export function natStatusOf(node: Node): NatView {
+  const nat = (node as unknown as { nat?: () => unknown }).nat;
+  return natViewOf(typeof nat === 'function' ? nat.call(node) : undefined);
+}
