@@ -23,6 +23,11 @@ export interface ArrivalSummary {
   bytesPerSecond: number;
   /** Process CPU time (user + system) over the window divided by its wall time, in percent of one core. */
   cpuPercent: number;
+  /**
+   * Process CPU time over the window per byte that arrived in it, in microseconds per MB. Unlike the rates
+   * it hardly depends on how much CPU other processes left us, so A/B comparisons on a loaded machine use it.
+   */
+  cpuMicrosPerMB: number;
 }
 
 export class ArrivalMeter {
@@ -78,7 +83,7 @@ export class ArrivalMeter {
       }
     }
     if (first < 0) {
-      return { totalCount: total.count, totalBytes: total.bytes, windowSeconds: 0, countPerSecond: 0, bytesPerSecond: 0, cpuPercent: 0 };
+      return { totalCount: total.count, totalBytes: total.bytes, windowSeconds: 0, countPerSecond: 0, bytesPerSecond: 0, cpuPercent: 0, cpuMicrosPerMB: 0 };
     }
     // The interval ending at `lastActive` may have been only partly busy: end one interval earlier.
     let end = lastActive - 1;
@@ -96,6 +101,7 @@ export class ArrivalMeter {
       countPerSecond: (this.counts[end] - this.counts[start]) / seconds,
       bytesPerSecond: (this.bytes[end] - this.bytes[start]) / seconds,
       cpuPercent: ((this.cpu[end] - this.cpu[start]) / 1000 / (seconds * 1000)) * 100,
+      cpuMicrosPerMB: this.bytes[end] > this.bytes[start] ? ((this.cpu[end] - this.cpu[start]) / (this.bytes[end] - this.bytes[start])) * 1e6 : 0,
     };
   }
 

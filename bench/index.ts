@@ -25,6 +25,7 @@ import { figure, formatTable, toJsonLine, type BenchFigure, type BenchResult } f
 import { USAGE, UsageError, parseBenchArgs, type BenchCliOptions, type MicroBenchName } from './options.js';
 import { benchSession } from './session.js';
 import { benchWire } from './wire.js';
+import { nativeAddon, nativeAddonProblem } from '../src/session/index.js';
 
 const MICRO_BENCHES: Record<MicroBenchName, () => Promise<BenchResult[]>> = {
   wire: benchWire,
@@ -36,7 +37,11 @@ const MICRO_BENCHES: Record<MicroBenchName, () => Promise<BenchResult[]>> = {
 };
 
 function describeSuite(suite: string | null): string {
-  if (suite === 'native') return 'native (sodium-native: libsodium X25519 and ChaCha20-Poly1305)';
+  if (suite === 'native') {
+    return nativeAddon() !== null
+      ? 'native (OpenSSL X25519 and ChaCha20-Poly1305 through the wiremesh addon, sodium-native for the rest)'
+      : 'native (sodium-native: libsodium X25519 and ChaCha20-Poly1305)';
+  }
   if (suite === 'pure') return 'pure (@noble, JavaScript)';
   return suite ?? '(no session figure in this run)';
 }
@@ -72,6 +77,8 @@ async function run(options: BenchCliOptions): Promise<void> {
   } else {
     const header = [
       `wiremesh bench: node ${process.version}, ${cpus} CPUs, crypto provider ${describeSuite(suite)}${options.quick ? ', quick mode (short runs)' : ''}`,
+      `session I/O: ${nativeAddon() !== null ? 'native batched UDP (sendmmsg + UDP GSO, recvmmsg)' : `node:dgram (native addon not in use: ${nativeAddonProblem() ?? 'unknown'})`}`,
+      'a .cpu-bound figure is the rate with a core per process and nothing else running, from CPU time per MB (see docs/decisions.md)',
       'network figures are measured at the receiving process (what arrived), between two processes on 127.0.0.1',
       '',
     ];

@@ -30,6 +30,8 @@ export interface PeerStartOptions {
   label: string;
   /** Extra node flags before `--import tsx` (e.g. `--expose-gc`, `--cpu-prof`). */
   nodeFlags?: string[];
+  /** The script the child runs (default bench/peer.ts); it must call `servePeer`. */
+  entry?: string;
 }
 
 /** A role a peer serves: JSON-able arguments in, JSON-able result out. */
@@ -75,7 +77,7 @@ export class PeerProcess {
 
   /** Spawns the peer and waits until it is ready for calls. */
   static async start(options: PeerStartOptions): Promise<PeerProcess> {
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', PEER_ENTRY], {
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', options.entry ?? PEER_ENTRY], {
       cwd: REPO_ROOT,
       // stdout is ignored so that a peer can never corrupt the --json output of the parent.
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -10,16 +10,27 @@ import { ArrivalMeter, type ArrivalSummary } from './arrival-meter.js';
 import { BURST_PACKETS, LOOPBACK, PEER_CALL_TIMEOUT_MS, RECEIVER_QUIET_MAX_MS, RECEIVER_QUIET_MS, SOCKET_BUFFER_BYTES } from './constants.js';
 import { nextTurn } from './pacing.js';
 import type { PeerProcess, PeerRole } from './peer-process.js';
+import { NativeUdpTransport } from '../src/session/index.js';
+
+/**
+ * 'dgram': node:dgram, the issue's baseline. 'native': the session layer's batched transport
+ * (NativeUdpTransport: sendmmsg with UDP GSO, recvmmsg) with no protocol on top, for comparison: what the
+ * batched I/O alone reaches, i.e. the ceiling of a session on the native path.
+ */
+export type RawIo = 'dgram' | 'native';
 
 export interface RawBlastArgs {
   port: number;
   size: number;
   durationMs: number;
+  io?: RawIo;
 }
 
 export interface RawBlastResult {
   sent: number;
   sendErrors: number;
+  /** The sender's CPU time (user + system) over the blast, in microseconds. */
+  cpuMicros: number;
 }
 
 export interface RawDgramFigures {
@@ -28,6 +39,8 @@ export interface RawDgramFigures {
   sent: number;
   /** Sends the kernel refused (e.g. ENOBUFS); they never left the sender. */
   sendErrors: number;
+  /** The sender's CPU time per MB it sent, in microseconds. */
+  senderCpuMicrosPerMB: number;
 }
 
 async function bindSocket(): Promise<dgram.Socket> {
@@ -51,9 +64,22 @@ function closeSocket(socket: dgram.Socket): Promise<void> {
 // ---- child side ----
 
 let sink: { socket: dgram.Socket; meter: ArrivalMeter } | null = null;
+let nativeSink: { transport: NativeUdpTransport; meter: ArrivalMeter } | null = null;
 
-async function openSink(): Promise<{ port: number; receiveBufferBytes: number }> {
-  if (sink !== null) throw new Error('a raw sink is already open');
+async function openSink(args: { io?: RawIo } = {}): Promise<{ port: number; receiveBufferBytes: number }> {
+  if (sink !== null || nativeSink !== null) throw new Error('a raw sink is already open');
+  if (args.io === 'native') {
+    const transport = await NativeUdpTransport.bind({ host: LOOPBACK, port: 0, socketBufferBytes: SOCKET_BUFFER_BYTES });
+    const totals = { count: 0, bytes: 0 };
+    transport.onDatagram((buf) => {
+      totals.count++;
+      totals.bytes += buf.length;
+    });
+    const meter = new ArrivalMeter(() => totals);
+    meter.start();
+    nativeSink = { transport, meter };
+    return { port: transport.address().port, receiveBufferBytes: transport.receiveBufferBytes };
+  }
   const socket = await bindSocket();
   const totals = { count: 0, bytes: 0 };
   socket.on('message', (msg) => {
@@ -67,6 +93,14 @@ async function openSink(): Promise<{ port: number; receiveBufferBytes: number }>
 }
 
 async function finishSink(args: { warmupMs: number }): Promise<ArrivalSummary> {
+  if (nativeSink !== null) {
+    const { transport, meter } = nativeSink;
+    nativeSink = null;
+    await meter.waitQuiet(RECEIVER_QUIET_MS, RECEIVER_QUIET_MAX_MS);
+    meter.stop();
+    await transport.close();
+    return meter.summarize(args.warmupMs);
+  }
   if (sink === null) throw new Error('no raw sink is open');
   const { socket, meter } = sink;
   sink = null;
@@ -76,10 +110,33 @@ async function finishSink(args: { warmupMs: number }): Promise<ArrivalSummary> {
   return meter.summarize(args.warmupMs);
 }
 
+async function blastNative(args: RawBlastArgs): Promise<RawBlastResult> {
+  const transport = await NativeUdpTransport.bind({ host: LOOPBACK, port: 0, socketBufferBytes: SOCKET_BUFFER_BYTES });
+  const payload = new Uint8Array(args.size).fill(0x5a);
+  const result = { sent: 0, sendErrors: 0, cpuMicros: 0 };
+  const cpuBefore = process.cpuUsage();
+  const done = (err: Error | null) => {
+    if (err) result.sendErrors++;
+  };
+  const end = performance.now() + args.durationMs;
+  while (performance.now() < end) {
+    for (let i = 0; i < BURST_PACKETS; i++) transport.send(payload, payload.length, LOOPBACK, args.port, done);
+    transport.flush();
+    result.sent += BURST_PACKETS;
+    await nextTurn();
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  result.cpuMicros = cpu.user + cpu.system;
+  await transport.close();
+  return result;
+}
+
 async function blast(args: RawBlastArgs): Promise<RawBlastResult> {
+  if (args.io === 'native') return blastNative(args);
   const socket = await bindSocket();
   const payload = Buffer.alloc(args.size, 0x5a);
-  const result = { sent: 0, sendErrors: 0 };
+  const result = { sent: 0, sendErrors: 0, cpuMicros: 0 };
+  const cpuBefore = process.cpuUsage();
   const done = (err: Error | null) => {
     if (err) result.sendErrors++;
   };
@@ -91,6 +148,8 @@ async function blast(args: RawBlastArgs): Promise<RawBlastResult> {
   }
   // Let the last callbacks run before the socket goes.
   await nextTurn();
+  const cpu = process.cpuUsage(cpuBefore);
+  result.cpuMicros = cpu.user + cpu.system;
   await closeSocket(socket);
   return result;
 }
@@ -102,6 +161,11 @@ export const rawDgramRoles: Record<string, PeerRole> = {
 };
 
 export async function closeRawDgramPeer(): Promise<void> {
+  if (nativeSink !== null) {
+    nativeSink.meter.stop();
+    await nativeSink.transport.close();
+    nativeSink = null;
+  }
   if (sink !== null) {
     sink.meter.stop();
     await closeSocket(sink.socket);
@@ -118,10 +182,12 @@ export async function measureRawDgram(
   size: number,
   durationMs: number,
   warmupMs: number,
+  io: RawIo = 'dgram',
 ): Promise<RawDgramFigures> {
-  const { port } = await receiver.call<{ port: number }>('raw.sink.open', {}, PEER_CALL_TIMEOUT_MS);
-  const args: RawBlastArgs = { port, size, durationMs: durationMs + warmupMs };
+  const { port } = await receiver.call<{ port: number }>('raw.sink.open', { io }, PEER_CALL_TIMEOUT_MS);
+  const args: RawBlastArgs = { port, size, durationMs: durationMs + warmupMs, io };
   const sent = await sender.call<RawBlastResult>('raw.blast', args, args.durationMs + PEER_CALL_TIMEOUT_MS);
   const summary = await receiver.call<ArrivalSummary>('raw.sink.finish', { warmupMs }, PEER_CALL_TIMEOUT_MS);
-  return { size, receiver: summary, sent: sent.sent, sendErrors: sent.sendErrors };
+  const senderCpuMicrosPerMB = sent.sent > 0 ? (sent.cpuMicros / (sent.sent * size)) * 1e6 : 0;
+  return { size, receiver: summary, sent: sent.sent, sendErrors: sent.sendErrors, senderCpuMicrosPerMB };
 }

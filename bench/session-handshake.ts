@@ -32,6 +32,8 @@ export interface DialReport {
   completed: number;
   failed: number;
   firstError: string | null;
+  /** The initiator process's CPU time over the run (user + system), in microseconds. */
+  cpuMicros: number;
 }
 
 export interface HandshakeFigures {
@@ -89,10 +91,13 @@ async function dialLoop(endpoint: Endpoint, peer: ListeningPeer, endMs: number, 
 async function dialFor(args: { peer: ListeningPeer; crypto: CryptoChoice; durationMs: number; dialers: number }): Promise<DialReport> {
   const endpoints = await Promise.all(Array.from({ length: args.dialers }, () => listenLoopback(args.crypto)));
   for (const e of endpoints) dialers.add(e);
-  const report: DialReport = { completed: 0, failed: 0, firstError: null };
+  const report: DialReport = { completed: 0, failed: 0, firstError: null, cpuMicros: 0 };
   const endMs = performance.now() + args.durationMs;
+  const cpuBefore = process.cpuUsage();
   try {
     await Promise.all(endpoints.map((e) => dialLoop(e, args.peer, endMs, report)));
+    const cpu = process.cpuUsage(cpuBefore);
+    report.cpuMicros = cpu.user + cpu.system;
   } finally {
     for (const e of endpoints) dialers.delete(e);
     await closeAll(endpoints);

@@ -21,7 +21,7 @@ import {
 } from './constants.js';
 import { nextTurn } from './pacing.js';
 import type { PeerProcess, PeerRole } from './peer-process.js';
-import { closeAll, describeListening, listenLoopback, peerKey, type CryptoChoice, type ListeningPeer } from './session-peer-endpoint.js';
+import { batchStats, closeAll, describeListening, listenLoopback, peerKey, type CryptoChoice, type ListeningPeer } from './session-peer-endpoint.js';
 
 export interface StreamOptions {
   crypto: CryptoChoice;
@@ -34,6 +34,8 @@ export interface StreamOptions {
 export interface StreamSinkSummary extends ArrivalSummary {
   drops: number;
   channelFullDrops: number;
+  /** Datagrams per system call of the native transport (null on node:dgram). */
+  batches: { perSend: number; perReceive: number } | null;
 }
 
 export interface StreamFigures {
@@ -41,6 +43,10 @@ export interface StreamFigures {
   suite: string;
   receiver: StreamSinkSummary;
   sentEvents: number;
+  /** The sender's CPU time per MB of event payload it sent, in microseconds (dial excluded). */
+  senderCpuMicrosPerMB: number;
+  /** Datagrams per system call of the sender's native transport (null on node:dgram). */
+  senderBatches: { perSend: number; perReceive: number } | null;
 }
 
 /** How many events of `eventBytes` one default-size Data packet holds (spec 9, 10: coalescing). */
@@ -96,11 +102,18 @@ async function finishSink(args: { warmupMs: number }): Promise<StreamSinkSummary
   await meter.waitQuiet(RECEIVER_QUIET_MS, RECEIVER_QUIET_MAX_MS);
   meter.stop();
   const stats = endpoint.snapshot();
+  const batches = batchStats(endpoint);
   await endpoint.close();
-  return { ...meter.summarize(args.warmupMs), drops: totalDrops(stats), channelFullDrops: stats.drops.channel_full };
+  return { ...meter.summarize(args.warmupMs), drops: totalDrops(stats), channelFullDrops: stats.drops.channel_full, batches };
 }
 
-async function blast(args: StreamOptions & { peer: ListeningPeer }): Promise<{ sent: number }> {
+interface BlastResult {
+  sent: number;
+  cpuMicros: number;
+  batches: { perSend: number; perReceive: number } | null;
+}
+
+async function blast(args: StreamOptions & { peer: ListeningPeer }): Promise<BlastResult> {
   if (sender !== null) throw new Error('a stream sender is already running');
   const endpoint = await listenLoopback(args.crypto);
   sender = endpoint;
@@ -110,6 +123,7 @@ async function blast(args: StreamOptions & { peer: ListeningPeer }): Promise<{ s
   const payload = new Uint8Array(args.eventBytes).fill(0xa5);
   const perBurst = BURST_PACKETS * eventsPerPacket(args.eventBytes);
   let sent = 0;
+  const cpuBefore = process.cpuUsage();
   const end = performance.now() + args.durationMs;
   while (performance.now() < end && session.state === 'open') {
     if (args.reliable) {
@@ -123,8 +137,9 @@ async function blast(args: StreamOptions & { peer: ListeningPeer }): Promise<{ s
     await nextTurn();
   }
   if (session.state !== 'open') throw new Error(`the session closed during the run (${String(session.closeReason)})`);
+  const cpu = process.cpuUsage(cpuBefore);
   // The endpoint stays open (reliable retransmits, ACKs) until the parent has read the receiver.
-  return { sent };
+  return { sent, cpuMicros: cpu.user + cpu.system, batches: batchStats(endpoint) };
 }
 
 async function closeSender(): Promise<void> {
@@ -159,9 +174,10 @@ export async function measureStream(senderPeer: PeerProcess, receiverPeer: PeerP
   let receiver: StreamSinkSummary | null = null;
   try {
     const blastArgs = { ...options, durationMs: options.durationMs + options.warmupMs, peer };
-    const { sent } = await senderPeer.call<{ sent: number }>('stream.blast', blastArgs, blastArgs.durationMs + BENCH_DIAL_TIMEOUT_MS + PEER_CALL_TIMEOUT_MS);
+    const { sent, cpuMicros, batches } = await senderPeer.call<BlastResult>('stream.blast', blastArgs, blastArgs.durationMs + BENCH_DIAL_TIMEOUT_MS + PEER_CALL_TIMEOUT_MS);
     receiver = await receiverPeer.call<StreamSinkSummary>('stream.sink.finish', { warmupMs: options.warmupMs }, RECEIVER_QUIET_MAX_MS + PEER_CALL_TIMEOUT_MS);
-    return { options, suite: peer.suite, receiver, sentEvents: sent };
+    const senderCpuMicrosPerMB = sent > 0 ? (cpuMicros / (sent * options.eventBytes)) * 1e6 : 0;
+    return { options, suite: peer.suite, receiver, sentEvents: sent, senderCpuMicrosPerMB, senderBatches: batches };
   } finally {
     // Leave both peers ready for the next run even when this one failed.
     await senderPeer.call('stream.blast.close', {}, PEER_CALL_TIMEOUT_MS);

@@ -29,6 +29,7 @@ import {
   TARGET_UNRELIABLE_RATIO,
 } from './constants.js';
 import { PeerProcess } from './peer-process.js';
+import { nativeAddon } from '../src/session/index.js';
 import { profiled } from './peer-profiler.js';
 import { measureRawDgram, type RawDgramFigures } from './raw-dgram.js';
 import { against, figure, formatCount, formatPercent, formatValue, type BenchFigure } from './report.js';
@@ -101,9 +102,24 @@ function roundsDetail<T>(runs: T[], value: (run: T) => number, unit: string): st
   return runs.length < 2 ? '' : `best of ${runs.length} rounds: ${runs.map((r) => formatValue(value(r))).join(', ')} ${unit}; `;
 }
 
+/**
+ * The CPU-bound rate in MB/s: what the run would reach with each process on a core of its own and nothing
+ * else running, from each side's CPU microseconds per MB (the slower side bounds it). Rates measured on a
+ * machine shared with other work swing by 2-5x between rounds; CPU cost per MB moves far less, so this is
+ * the figure to compare A/B changes with (docs/decisions.md, "Measuring on a shared machine").
+ */
+function cpuBoundMBps(senderMicrosPerMB: number, receiverMicrosPerMB: number): number {
+  const worst = Math.max(senderMicrosPerMB, receiverMicrosPerMB);
+  return worst > 0 ? 1e6 / worst : 0;
+}
+
+function cpuDetail(senderMicrosPerMB: number, receiverMicrosPerMB: number): string {
+  return `CPU per MB: sender ${formatValue(senderMicrosPerMB)} us, receiver ${formatValue(receiverMicrosPerMB)} us`;
+}
+
 function rawDetail(f: RawDgramFigures): string {
   return (
-    `${lossDetail(f.sent, f.receiver.totalCount)}; receiver CPU ${f.receiver.cpuPercent.toFixed(0)}%` +
+    `${lossDetail(f.sent, f.receiver.totalCount)}; receiver CPU ${f.receiver.cpuPercent.toFixed(0)}%; ${cpuDetail(f.senderCpuMicrosPerMB, f.receiver.cpuMicrosPerMB)}` +
     (f.sendErrors > 0 ? `; ${formatCount(f.sendErrors)} sends refused by the kernel` : '')
   );
 }
@@ -111,7 +127,11 @@ function rawDetail(f: RawDgramFigures): string {
 function streamDetail(s: StreamFigures): string {
   const r = s.receiver;
   const drops = r.drops > 0 ? `; receiver dropped ${formatCount(r.drops)} packets/events (channel full ${formatCount(r.channelFullDrops)})` : '';
-  return `${lossDetail(s.sentEvents, r.totalCount)}; ${formatValue(r.countPerSecond)} events/s; receiver CPU ${r.cpuPercent.toFixed(0)}%${drops}`;
+  const batches =
+    s.senderBatches !== null && r.batches !== null
+      ? `; datagrams per system call: sender sends ${s.senderBatches.perSend.toFixed(1)}, receiver reads ${r.batches.perReceive.toFixed(1)}, receiver sends ${r.batches.perSend.toFixed(1)}`
+      : '; node:dgram (one system call per datagram)';
+  return `${lossDetail(s.sentEvents, r.totalCount)}; ${formatValue(r.countPerSecond)} events/s; receiver CPU ${r.cpuPercent.toFixed(0)}%; ${cpuDetail(s.senderCpuMicrosPerMB, r.cpuMicrosPerMB)}${batches}${drops}`;
 }
 
 function ratioTarget(ratio: number | null, min: number, baseName: string): BenchFigure['target'] {
@@ -138,6 +158,9 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
   const profiling = options.profileDir !== null;
   const rounds = profiling ? 1 : options.rounds;
   const rawLargeRuns: RawDgramFigures[] = [];
+  // The batched transport without any protocol (only when the native addon loaded here).
+  const rawNativeRuns: RawDgramFigures[] = [];
+  const nativeIo = nativeAddon() !== null;
   const rawSmallRuns: RawDgramFigures[] = [];
   const streamRuns = new Map<StreamGroup, StreamFigures[]>(streamGroups.map((g) => [g, []]));
   // Without profiling, one sender and one receiver process serve every throughput figure; with it, each
@@ -151,6 +174,10 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
           rawLargeRuns.push(await measureRawDgram(sender, receiver, RAW_LARGE_DATAGRAM_BYTES, d.rawMs, d.warmupMs));
           log(`(a) raw dgram ${RAW_SMALL_DATAGRAM_BYTES} B for ${d.rawMs} ms`);
           rawSmallRuns.push(await measureRawDgram(sender, receiver, RAW_SMALL_DATAGRAM_BYTES, d.rawMs, d.warmupMs));
+          if (nativeIo) {
+            log(`(a) raw native batched I/O ${RAW_LARGE_DATAGRAM_BYTES} B for ${d.rawMs} ms (reference, no protocol)`);
+            rawNativeRuns.push(await measureRawDgram(sender, receiver, RAW_LARGE_DATAGRAM_BYTES, d.rawMs, d.warmupMs, 'native'));
+          }
         }
         if (!profiling) for (const group of streamGroups) streamRuns.get(group)!.push(await runStream(group, sender, receiver));
       }
@@ -165,6 +192,8 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
 
   let rawLarge: BenchFigure | undefined;
   let rawSmall: BenchFigure | undefined;
+  let rawLargeBound: BenchFigure | undefined;
+  let rawSmallBound: BenchFigure | undefined;
   if (rawLargeRuns.length > 0) {
     const bytesPerSec = (r: RawDgramFigures) => r.receiver.bytesPerSecond / MB;
     const packetsPerSec = (r: RawDgramFigures) => r.receiver.countPerSecond;
@@ -179,10 +208,43 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
       { detail: roundsDetail(rawSmallRuns, packetsPerSec, 'packets/s') + rawDetail(small) },
     );
     figures.push(rawLarge, figure({ name: `raw.dgram.${RAW_LARGE_DATAGRAM_BYTES}B.packets`, value: packetsPerSec(large), unit: 'packets/s' }), rawSmall);
+    // The CPU-bound figures use the cheapest round of each side (interference only ever adds CPU time).
+    const rawBound = (runs: RawDgramFigures[]) =>
+      cpuBoundMBps(Math.min(...runs.map((r) => r.senderCpuMicrosPerMB)), Math.min(...runs.map((r) => r.receiver.cpuMicrosPerMB || Infinity)));
+    rawLargeBound = figure(
+      { name: `raw.dgram.${RAW_LARGE_DATAGRAM_BYTES}B.cpu-bound`, value: rawBound(rawLargeRuns), unit: 'MB/s' },
+      { detail: 'with a core per process and nothing else running, from CPU time per MB (the slower side bounds it)' },
+    );
+    rawSmallBound = figure({
+      name: `raw.dgram.${RAW_SMALL_DATAGRAM_BYTES}B.packets.cpu-bound`,
+      value: (rawBound(rawSmallRuns) * MB) / RAW_SMALL_DATAGRAM_BYTES,
+      unit: 'packets/s',
+    });
+    figures.push(rawLargeBound, rawSmallBound);
+    if (rawNativeRuns.length > 0) {
+      const top = best(rawNativeRuns, bytesPerSec);
+      figures.push(
+        against({ name: `raw.native-batch.${RAW_LARGE_DATAGRAM_BYTES}B`, value: bytesPerSec(top), unit: 'MB/s' }, rawLarge, {
+          detail:
+            'reference, not a target: the session layer\'s batched transport (sendmmsg + UDP GSO, recvmmsg) with no protocol on top; ' +
+            roundsDetail(rawNativeRuns, bytesPerSec, 'MB/s') +
+            rawDetail(top),
+        }),
+        against({ name: `raw.native-batch.${RAW_LARGE_DATAGRAM_BYTES}B.cpu-bound`, value: rawBound(rawNativeRuns), unit: 'MB/s' }, rawLargeBound, {
+          detail: 'the ceiling of a session on the native path, from CPU time per MB',
+        }),
+      );
+    }
   }
   for (const group of streamGroups) {
     const runs = streamRuns.get(group)!;
     suite = runs[0]!.suite;
+    const eventBytes = group === 'coalesced' ? SMALL_EVENT_BYTES : LARGE_EVENT_BYTES;
+    const boundMBps = cpuBoundMBps(
+      Math.min(...runs.map((r) => r.senderCpuMicrosPerMB)),
+      Math.min(...runs.map((r) => r.receiver.cpuMicrosPerMB || Infinity)),
+    );
+    const boundDetail = { detail: 'from CPU time per MB, as the raw cpu-bound figure' };
     if (group === 'coalesced') {
       const eventsPerSec = (r: StreamFigures) => r.receiver.countPerSecond;
       const top = best(runs, eventsPerSec);
@@ -191,6 +253,9 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
       });
       f.target = { text: `>= ${formatValue(TARGET_COALESCED_EVENTS_PER_SEC)} events/s`, met: f.value >= TARGET_COALESCED_EVENTS_PER_SEC };
       figures.push(f);
+      const b = against({ name: name('coalesced.64B.events.cpu-bound'), value: (boundMBps * MB) / eventBytes, unit: 'events/s' }, rawSmallBound, boundDetail);
+      b.target = { text: `>= ${formatValue(TARGET_COALESCED_EVENTS_PER_SEC)} events/s`, met: b.value >= TARGET_COALESCED_EVENTS_PER_SEC };
+      figures.push(b);
     } else {
       const bytesPerSec = (r: StreamFigures) => r.receiver.bytesPerSecond / MB;
       const top = best(runs, bytesPerSec);
@@ -199,6 +264,9 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
       });
       f.target = ratioTarget(f.ratio, group === 'reliable' ? TARGET_RELIABLE_RATIO : TARGET_UNRELIABLE_RATIO, rawLarge?.name ?? 'raw');
       figures.push(f);
+      const b = against({ name: name(`${group}.1KiB.cpu-bound`), value: boundMBps, unit: 'MB/s' }, rawLargeBound, boundDetail);
+      b.target = ratioTarget(b.ratio, group === 'reliable' ? TARGET_RELIABLE_RATIO : TARGET_UNRELIABLE_RATIO, rawLargeBound?.name ?? 'raw');
+      figures.push(b);
     }
   }
 
@@ -223,6 +291,10 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
     const failed = result.initiators.reduce((n, r) => n + r.failed, 0);
     const firstError = result.initiators.find((r) => r.firstError !== null)?.firstError;
     const rate = result.responder.countPerSecond;
+    // CPU per handshake on each side: the responder over its steady window, the initiators over their run.
+    const responderMicros = rate > 0 ? (result.responder.cpuPercent / 100) * 1e6 / rate : 0;
+    const initiatorMicros = completed > 0 ? result.initiators.reduce((n, r) => n + r.cpuMicros, 0) / completed : 0;
+    const boundRate = Math.min(responderMicros > 0 ? 1e6 / responderMicros : Infinity, initiatorMicros > 0 ? (initiators * 1e6) / initiatorMicros : Infinity);
     figures.push(
       figure(
         { name: name('handshakes'), value: rate, unit: 'handshakes/s' },
@@ -236,6 +308,15 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
       figure(
         { name: name('handshakes.responder-cpu'), value: result.responder.cpuPercent, unit: '% of a core' },
         { detail: 'near 100%: the responder was the bottleneck; well below: the initiators were' },
+      ),
+      figure(
+        { name: name('handshakes.cpu-bound'), value: Number.isFinite(boundRate) ? boundRate : 0, unit: 'handshakes/s' },
+        {
+          target: { text: `>= ${formatValue(TARGET_HANDSHAKES_PER_SEC)}/s (native)`, met: boundRate >= TARGET_HANDSHAKES_PER_SEC },
+          detail:
+            `CPU per handshake: responder ${formatValue(responderMicros)} us, initiator ${formatValue(initiatorMicros)} us; ` +
+            `the rate with a core per process (${initiators} initiator process(es)) and nothing else running`,
+        },
       ),
     );
   }

@@ -32,3 +32,12 @@ export function formatDuration(seconds: number): string {
   if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
+
+/**
+ * A round trip time in ms: whole numbers as they are, others with one decimal. The node's clock counts
+ * whole milliseconds, so "8.00 ms" would claim a precision nobody measured; smoothed values have fractions.
+ */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return 'unknown';
+  return Number.isInteger(ms) ? `${ms} ms` : `${ms.toFixed(1)} ms`;
+}

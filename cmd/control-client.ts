@@ -55,6 +55,9 @@ export class ControlClient {
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
   private readonly closedPromise: Promise<void>;
+  private readonly onDataListener: (chunk: Buffer) => void;
+  /** Set by openStream(): the connection is a byte stream from then on. */
+  private upgraded = false;
 
   private constructor(
     private readonly socket: Socket,
@@ -64,13 +67,14 @@ export class ControlClient {
     this.splitter = new LineSplitter(maxLineBytes);
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => {});
-    socket.on('data', (chunk: Buffer) => {
+    this.onDataListener = (chunk: Buffer) => {
       const fits = this.splitter.push(chunk, (line) => this.onLine(line));
       if (!fits && this.failure === undefined) {
         this.fail(new WiremeshError(CONTROL_ERROR_CODES.protocol, `the node at ${path} sent an answer longer than ${maxLineBytes} bytes`));
         socket.destroy();
       }
-    });
+    };
+    socket.on('data', this.onDataListener);
     socket.once('close', () =>
       this.fail(
         new WiremeshError(CONTROL_ERROR_CODES.closed, `the node closed the control connection at ${path}: it may have stopped; see its log`),
@@ -152,6 +156,35 @@ export class ControlClient {
       }
       this.write(line);
     });
+  }
+
+  /**
+   * Sends `cmd` and, at the node's first event, hands this connection over as a byte stream (the binary frames
+   * of a pipe, stream-frames.ts; the node switched after that event). Resolves with the event, the socket
+   * (paused) and the bytes that followed the event line; rejects with the node's error when it answers
+   * before switching. Use a connection with no other request open; after this, only close() is left.
+   */
+  openStream(cmd: string, args: Record<string, unknown>): Promise<{ event: unknown; socket: Socket; head: Buffer }> {
+    if (this.pending.size > 0) return Promise.reject(new WiremeshError('INVALID_STATE', 'a stream needs a control connection of its own'));
+    let settle!: { resolve: (v: { event: unknown; socket: Socket; head: Buffer }) => void; reject: (e: Error) => void };
+    const opened = new Promise<{ event: unknown; socket: Socket; head: Buffer }>((resolve, reject) => (settle = { resolve, reject }));
+    const answered = this.request(cmd, args, {
+      onEvent: (event) => {
+        if (this.upgraded) return;
+        this.upgraded = true;
+        // Called from inside the line splitter: stop it after this line, so the frames after it stay bytes.
+        this.splitter.stop();
+        this.socket.pause();
+        this.socket.off('data', this.onDataListener);
+        this.pending.clear();
+        settle.resolve({ event, socket: this.socket, head: this.splitter.takeRest() });
+      },
+    });
+    answered.then(
+      () => settle.reject(new WiremeshError(CONTROL_ERROR_CODES.protocol, `the node answered '${cmd}' without opening a stream`)),
+      (err: Error) => settle.reject(err),
+    );
+    return opened;
   }
 
   /** Closes the connection; open requests reject. Idempotent. */

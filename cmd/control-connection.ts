@@ -28,6 +28,14 @@ export interface ControlContext {
   readonly signal: AbortSignal;
   /** Sends a progress event ahead of the final answer; ignored once the request has ended. */
   emit(event: unknown): void;
+  /**
+   * Hands the connection to the handler as a byte stream (a pipe's binary frames, stream-frames.ts): writes
+   * `event` as the request's last JSON line (it tells the client to switch), then reads no more lines; the
+   * handler's result or error is not written as JSON (the handler writes its own last words, and the socket
+   * is ended when it returns). Only a connection with no other request in flight can switch (INVALID_STATE
+   * otherwise, before anything is written). Returns the socket, paused, and any bytes after the request line.
+   */
+  upgrade(event: unknown): { socket: Socket; head: Buffer };
 }
 
 /** Runs one command; its return value (JSON) is the result, a thrown WiremeshError the error answer. */
@@ -53,6 +61,9 @@ export class ControlConnection {
   private readonly inFlight = new Map<RequestId, AbortController>();
   private badLines = 0;
   private ending = false;
+  /** The request that owns the socket as a byte stream (ControlContext.upgrade), if any. */
+  private upgradedBy: RequestId | undefined;
+  private readonly onDataListener = (chunk: Buffer): void => this.onData(chunk);
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
 
@@ -65,7 +76,7 @@ export class ControlConnection {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     // Errors (a reset, a broken pipe) end the connection through 'close'; they must never reach the process.
     socket.on('error', () => {});
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', this.onDataListener);
     socket.once('close', () => this.abortAll(new AbortedError('the control client disconnected')));
   }
 
@@ -137,19 +148,37 @@ export class ControlConnection {
       cmd,
       signal: controller.signal,
       emit: (event) => {
-        if (open && !controller.signal.aborted) this.send(encodeEvent(id, event));
+        if (open && !controller.signal.aborted && this.upgradedBy === undefined) this.send(encodeEvent(id, event));
       },
+      upgrade: (event) => this.upgrade(id, event),
     };
     try {
       const result = await handler(request.args, ctx);
       open = false;
-      this.send(encodeResult(id, result));
+      if (this.upgradedBy === id) this.socket.end();
+      else this.send(encodeResult(id, result));
     } catch (err) {
       open = false;
-      this.send(this.errorAnswer(id, cmd, err));
+      if (this.upgradedBy === id) {
+        if (!(err instanceof WiremeshError)) this.host.onHandlerError(err, cmd);
+        this.socket.end();
+      } else this.send(this.errorAnswer(id, cmd, err));
     } finally {
       this.inFlight.delete(id);
     }
+  }
+
+  private upgrade(id: RequestId, event: unknown): { socket: Socket; head: Buffer } {
+    if (this.upgradedBy !== undefined || this.ending || this.inFlight.size !== 1 || !this.inFlight.has(id)) {
+      throw new WiremeshError('INVALID_STATE', 'a stream needs a control connection of its own: open a new connection with no other request in flight');
+    }
+    this.send(encodeEvent(id, event));
+    this.upgradedBy = id;
+    // Paused before the listener goes: a flowing socket with no 'data' listener would drop bytes.
+    this.socket.pause();
+    this.socket.off('data', this.onDataListener);
+    this.splitter.stop();
+    return { socket: this.socket, head: this.splitter.takeRest() };
   }
 
   private errorAnswer(id: RequestId, cmd: string, err: unknown): string {
@@ -160,7 +189,7 @@ export class ControlConnection {
 
   private send(text: string): void {
     const socket = this.socket;
-    if (socket.destroyed || socket.writableEnded) return;
+    if (socket.destroyed || socket.writableEnded || this.upgradedBy !== undefined) return;
     socket.write(text);
     if (socket.writableLength > this.limits.maxBufferedBytes) {
       // The client stopped reading; holding more of its output would let it grow our memory without bound.

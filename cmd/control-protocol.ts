@@ -7,6 +7,9 @@
  *                    {"id":1,"ok":true,"result":...}              the final answer
  *                    {"id":1,"ok":false,"error":{"code":"...","message":"..."}}
  *
+ * One request may turn its connection into a byte stream: `stream.open` (pipe/listen) answers with an event
+ * and from then on the connection carries binary frames both ways (stream-frames.ts), never JSON again.
+ *
  * An id is a safe integer or a short string, chosen by the client and unique among its open requests. Errors
  * that belong to no request (a line that is not JSON, too many connections) carry `"id":null`.
  *

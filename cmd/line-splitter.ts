@@ -11,6 +11,12 @@ export class LineSplitter {
   private readonly pending: Buffer[] = [];
   private pendingBytes = 0;
   private failed = false;
+  /** Set by stop(): the connection switches to another framing after the current line. */
+  private stopped = false;
+  private rest: Buffer | null = null;
+  /** While `onLine` runs: the chunk and where the bytes after the line start (what stop() keeps). */
+  private current: Buffer | null = null;
+  private currentNext = 0;
 
   /** `maxLineBytes` bounds a line without its line ending. */
   constructor(private readonly maxLineBytes: number) {}
@@ -30,7 +36,7 @@ export class LineSplitter {
    * a line exceeded the bound; the lines before it were delivered.
    */
   push(chunk: Uint8Array, onLine: (line: Buffer) => void): boolean {
-    if (this.failed) return false;
+    if (this.failed || this.stopped) return false;
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
     while (start < bytes.length) {
@@ -52,11 +58,40 @@ export class LineSplitter {
       }
       if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) line = line.subarray(0, line.length - 1);
       if (line.length > this.maxLineBytes) return this.fail();
-      onLine(line);
+      this.current = bytes;
+      this.currentNext = end + 1;
+      try {
+        onLine(line);
+      } finally {
+        this.current = null;
+      }
+      // Stopped from onLine: the rest of the chunk was kept for the next framing (a stream's frames).
+      if (this.stopped) return true;
       if (this.failed) return false;
       start = end + 1;
     }
     return true;
+  }
+
+  /**
+   * Stops splitting after the line being handed out (call it from `onLine`) or at once: the bytes after that
+   * line, and any unfinished line held, are kept for `takeRest()`; later pushes are refused.
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    // Whatever follows the line being handed out belongs to the next framing; copied, the chunk is the caller's.
+    if (this.current !== null) this.rest = Buffer.from(this.current.subarray(this.currentNext));
+  }
+
+  /** After stop(): the bytes that followed the last line (possibly empty), once. */
+  takeRest(): Buffer {
+    const parts = this.pending.splice(0);
+    if (this.rest !== null) parts.push(this.rest);
+    this.rest = null;
+    this.pendingBytes = 0;
+    this.failed = true;
+    return Buffer.concat(parts);
   }
 
   /** Drops buffered bytes and fails every later push (the connection is going away). */

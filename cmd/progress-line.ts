@@ -61,7 +61,9 @@ export function formatProgress(label: string, p: TransferProgress): string {
 /** `send: 4.77 MiB in 1 s (3.90 MiB/s)`. */
 export function formatSummary(label: string, doneBytes: number, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? (doneBytes * 1000) / elapsedMs : 0;
-  return `${label}: ${formatBytes(doneBytes)} in ${formatDuration(elapsedMs / 1000)} (${formatRate(rate)})`;
+  // Short transfers are the common case on a LAN: "in 0 s" would say nothing.
+  const took = elapsedMs < 10_000 ? `${(Math.max(0, elapsedMs) / 1000).toFixed(2)} s` : formatDuration(elapsedMs / 1000);
+  return `${label}: ${formatBytes(doneBytes)} in ${took} (${formatRate(rate)})`;
 }
 
 export interface ProgressLineOptions {

@@ -1,19 +1,15 @@
-/** `wiremesh connect <NODEID>`: make (or show) a direct session to a peer by NodeID, and the path chosen. */
+/**
+ * `wiremesh connect <NODEID>`: make (or show) a session to a peer by NodeID and the path chosen: direct
+ * (existing edge, known address, rendezvous, hole punch) or relayed through a relay-capable neighbour.
+ */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { ConfigArgs } from '../config-options.js';
 import { Output } from '../output.js';
 import { nodeIdText, withClientOptions, withControl } from './control-command.js';
+import type { ConnectResult } from './node-service.js';
 
 type ConnectArgs = ConfigArgs & { nodeid: string };
 
-interface ConnectResult {
-  nodeId: string;
-  path: string;
-  address: string | null;
-  inbound: boolean;
-  how: string;
-  ms: number;
-}
 
 export const connectCommand: CommandModule<object, ConnectArgs> = {
   command: 'connect <nodeid>',
@@ -24,7 +20,7 @@ export const connectCommand: CommandModule<object, ConnectArgs> = {
     const to = nodeIdText(args.nodeid);
     const r = await withControl(args.config.dataDir, (c) => c.request<ConnectResult>('connect', { to }));
     new Output({ json: args.config.json }).event('connected', { ...r }, () =>
-      `${r.nodeId}: ${r.path} to ${r.address ?? 'an unknown address'} (${r.how}, ${r.ms.toFixed(1)} ms)`,
+      `${r.nodeId}: ${r.path}${r.relay === null ? '' : ` via relay ${r.relay}`} to ${r.address ?? 'an unknown address'} (${r.how}, ${r.ms.toFixed(1)} ms)`,
     );
   },
 };

@@ -1,7 +1,6 @@
 /**
  * The node's NAT classification as the CLI shows it (issue 7 item 2: "once known, the NAT type and
- * reflexive address"). `node.nat()` arrives with NAT traversal (issue 6); a node without it reports
- * 'unknown', so the CLI works on either.
+ * reflexive address"): node.nat() and the node's 'nat' event (issue 6), with the address as `host:port`.
  */
 import type { Node } from '../../src/node/index.js';
 import { formatHostPort } from '../host-port.js';
@@ -17,7 +16,7 @@ interface NatReport {
   reflexive: { host: string; port: number } | null;
 }
 
-/** Reads `value` (a node.nat() answer or a 'nat' event) defensively: it comes from a newer node API. */
+/** Reads `value` (a node.nat() answer or a 'nat' event payload) into the CLI's form. */
 export function natViewOf(value: unknown): NatView {
   const report = value as Partial<NatReport> | null | undefined;
   const type = typeof report?.type === 'string' ? report.type : 'unknown';
@@ -27,6 +26,5 @@ export function natViewOf(value: unknown): NatView {
 }
 
 export function natStatusOf(node: Node): NatView {
-  const nat = (node as unknown as { nat?: () => unknown }).nat;
-  return natViewOf(typeof nat === 'function' ? nat.call(node) : undefined);
+  return natViewOf(node.nat());
 }

@@ -1,14 +1,16 @@
 /**
  * What a running node answers on its control socket (issue 7 item 3): status, peers, stats, send, ping and
  * connect (pipe and listen are node-streams.ts). Each handler is a thin call into the node; the results are
- * plain JSON the client commands print as text or pass through with --json.
+ * plain JSON the client commands print as text or pass through with --json. Everything shown is the node's
+ * own measurement: `peers` reads EdgeInfo (smoothed RTT from the node's edge pings, last authenticated
+ * packet, direct/relayed path), `ping` is node.routedPing (a routed round trip by NodeID).
  */
 import { formatNodeId } from '../../src/identity/index.js';
 import type { EdgeInfo, Node, NodeStats } from '../../src/node/index.js';
 import { formatHostPort } from '../host-port.js';
-import type { ControlContext, ControlServer } from '../control-socket.js';
+import type { ControlServer } from '../control-socket.js';
 import { booleanArg, bytesArg, nodeIdArg } from './control-args.js';
-import { NETWORK_REQUEST_TIMEOUT_MS, PEERS_PING_TIMEOUT_MS } from './constants.js';
+import { NETWORK_REQUEST_TIMEOUT_MS } from './constants.js';
 import { natStatusOf, type NatView } from './nat-view.js';
 
 export interface StatusResult {
@@ -24,15 +26,38 @@ export interface StatusResult {
 
 export interface PeerRow {
   nodeId: string;
+  /** Where the edge's packets go: the peer's address, or the relay's for a relayed edge. */
   address: string;
-  /** Edges are direct Wiresocket sessions; relayed paths appear once the node offers them. */
+  /** How the edge's session travels: straight to the peer, or through a relay (issue 6). */
   path: 'direct' | 'relayed';
+  /** NodeID of the relay when `path` is 'relayed', else null. */
+  relay: string | null;
   inbound: boolean;
   kind: 'sibling' | 'finger';
-  /** Round trip of a ping over the edge now, or null when it did not answer in time. */
+  /** The edge's smoothed round trip time from the node's own pings (every 15 s), or null before the first. */
   rttMs: number | null;
-  /** Wall-clock time (ms since the epoch) this peer was last heard from, as far as the CLI saw. */
+  /** Wall-clock time (ms since the epoch) of the last authenticated packet from the peer. */
   lastSeenMs: number;
+}
+
+/** What `wiremesh ping` shows: a routed round trip by NodeID (no edge needed). */
+export interface PingResult {
+  nodeId: string;
+  rttMs: number;
+  /** Links the ping took to the target, and the pong back. */
+  hops: number;
+  returnHops: number;
+}
+
+/** What `wiremesh connect` shows. */
+export interface ConnectResult {
+  nodeId: string;
+  path: 'direct' | 'relayed';
+  relay: string | null;
+  address: string | null;
+  inbound: boolean;
+  how: 'existing edge' | 'new session';
+  ms: number;
 }
 
 /** The contact addresses (`host:port`) of a contact string `<keys>@a,b`. */
@@ -41,29 +66,31 @@ export function contactAddresses(contact: string): string[] {
   return at < 0 ? [] : contact.slice(at + 1).split(',').filter((a) => a !== '');
 }
 
-export function edgeAddress(edge: EdgeInfo): string {
-  return formatHostPort(edge.address);
+/**
+ * Where an edge's packets go, as `host:port`: the peer's address for a direct edge; for a relayed one, the
+ * relay's (the session's own address is a virtual one in 100::/64 that means nothing outside the node).
+ */
+export function edgeAddress(edge: EdgeInfo, all: readonly EdgeInfo[]): string {
+  const path = edge.path;
+  if (path.type !== 'relayed') return formatHostPort(edge.address);
+  const relay = all.find((e) => e.id.length === path.relay.length && e.id.every((b, i) => b === path.relay[i]));
+  return relay === undefined ? 'via relay' : formatHostPort(relay.address);
+}
+
+/** An edge's path as the CLI shows it: 'direct' or 'relayed', and the relay's NodeID. */
+export function pathOf(edge: EdgeInfo | undefined): { path: 'direct' | 'relayed'; relay: string | null } {
+  const p = edge?.path;
+  return p?.type === 'relayed' ? { path: 'relayed', relay: formatNodeId(p.relay) } : { path: 'direct', relay: null };
 }
 
 export class NodeService {
   private readonly startedMs = Date.now();
-  /** Last time each peer (by NodeID text) was heard from: edge up, message, answered ping. */
-  private readonly lastSeen = new Map<string, number>();
 
   constructor(private readonly node: Node) {}
 
-  /** Records that `id` was just heard from. */
-  seen(id: Uint8Array): void {
-    this.lastSeen.set(formatNodeId(id), Date.now());
-  }
-
-  forget(id: Uint8Array): void {
-    this.lastSeen.delete(formatNodeId(id));
-  }
-
   register(server: ControlServer, extraStats: () => Record<string, unknown>): void {
     server.handle('status', () => this.status());
-    server.handle('peers', (_args, ctx) => this.peers(ctx));
+    server.handle('peers', () => this.peers());
     server.handle('stats', () => ({ uptimeMs: Date.now() - this.startedMs, ...this.node.stats(), ...extraStats() }));
     server.handle('send', async (args, ctx) => {
       const to = nodeIdArg(args, 'to');
@@ -71,36 +98,29 @@ export class NodeService {
       const ack = booleanArg(args, 'ack');
       const started = performance.now();
       await this.node.send(to, data, { ack, signal: ctx.signal, timeoutMs: NETWORK_REQUEST_TIMEOUT_MS });
-      if (ack) this.seen(to);
       return { to: formatNodeId(to), bytes: data.length, acked: ack, ms: performance.now() - started };
     });
-    server.handle('connect', async (args, ctx) => {
+    server.handle('connect', async (args, ctx): Promise<ConnectResult> => {
       const to = nodeIdArg(args, 'to');
       const existing = this.edgeTo(to) !== undefined;
       const started = performance.now();
       await this.node.connect(to, { signal: ctx.signal, timeoutMs: NETWORK_REQUEST_TIMEOUT_MS });
       const ms = performance.now() - started;
       const edge = this.edgeTo(to);
-      this.seen(to);
       return {
         nodeId: formatNodeId(to),
-        path: 'direct',
-        address: edge === undefined ? null : edgeAddress(edge),
+        ...pathOf(edge),
+        address: edge === undefined ? null : edgeAddress(edge, this.node.edges()),
         inbound: edge?.inbound ?? false,
         how: existing ? 'existing edge' : 'new session',
         ms,
       };
     });
-    server.handle('ping', async (args, ctx) => {
+    server.handle('ping', async (args, ctx): Promise<PingResult> => {
       const to = nodeIdArg(args, 'to');
-      // node.ping measures direct edges: without one, find the peer by NodeID first (rendezvous, spec'd
-      // in the node), then measure the edge that leaves.
-      const connected = this.edgeTo(to) === undefined;
-      if (connected) await this.node.connect(to, { signal: ctx.signal, timeoutMs: NETWORK_REQUEST_TIMEOUT_MS });
-      const rttMs = await this.node.ping(to, { signal: ctx.signal, timeoutMs: NETWORK_REQUEST_TIMEOUT_MS });
-      this.seen(to);
-      const edge = this.edgeTo(to);
-      return { nodeId: formatNodeId(to), rttMs, connected, address: edge === undefined ? null : edgeAddress(edge) };
+      // Routed: a signed ping travels the overlay by NodeID and the target's signed pong comes back.
+      const r = await this.node.routedPing(to, { signal: ctx.signal, timeoutMs: NETWORK_REQUEST_TIMEOUT_MS });
+      return { nodeId: formatNodeId(to), rttMs: r.rttMs, hops: r.hops, returnHops: r.returnHops };
     });
   }
 
@@ -117,8 +137,8 @@ export class NodeService {
       edges: {
         ...stats.edges,
         fingers: edges.filter((e) => e.kind === 'finger').length,
-        direct: edges.length,
-        relayed: 0,
+        direct: edges.filter((e) => e.path.type === 'direct').length,
+        relayed: edges.filter((e) => e.path.type === 'relayed').length,
       },
       knownContacts: stats.knownContacts,
       traffic: {
@@ -133,32 +153,18 @@ export class NodeService {
     };
   }
 
-  private async peers(ctx: ControlContext): Promise<PeerRow[]> {
+  /** The node's edges with what it measured itself: smoothed RTT, last authenticated packet, path. */
+  private peers(): PeerRow[] {
     const edges = this.node.edges();
-    // Every edge is pinged at once, each bounded, so the table costs one timeout at most.
-    const rtts = await Promise.all(
-      edges.map((edge) =>
-        this.node.ping(edge.id, { signal: ctx.signal, timeoutMs: PEERS_PING_TIMEOUT_MS }).then(
-          (rtt) => {
-            this.seen(edge.id);
-            return rtt;
-          },
-          () => null,
-        ),
-      ),
-    );
-    return edges.map((edge, i) => {
-      const nodeId = formatNodeId(edge.id);
-      return {
-        nodeId,
-        address: edgeAddress(edge),
-        path: 'direct',
-        inbound: edge.inbound,
-        kind: edge.kind,
-        rttMs: rtts[i] ?? null,
-        lastSeenMs: this.lastSeen.get(nodeId) ?? this.startedMs,
-      };
-    });
+    return edges.map((edge) => ({
+      nodeId: formatNodeId(edge.id),
+      address: edgeAddress(edge, edges),
+      ...pathOf(edge),
+      inbound: edge.inbound,
+      kind: edge.kind,
+      rttMs: edge.rttMs,
+      lastSeenMs: edge.lastSeenMs,
+    }));
   }
 
   private edgeTo(id: Uint8Array): EdgeInfo | undefined {

@@ -2,145 +2,203 @@
  * The node's side of `wiremesh pipe` and `wiremesh listen` (issue 7 item 4): a byte stream between a local
  * client (over the control socket) and a peer (over a reliable application channel, spec 11).
  *
- * Control requests (arguments and results are JSON; bytes are base64):
- *   stream.open  {mode:'pipe', to, channel} | {mode:'listen', channel}
- *                -> event {stream, peer} once the channel is open; the request stays open for the stream's
- *                   life and answers {bytesIn, bytesOut} when both directions ended. Cancelling it (or the
- *                   client disconnecting) closes the channel.
- *   stream.read  {stream}        -> {data, eof}: up to 64 KiB; waits for bytes (pull: the client's pace is
- *                                   the reading pace, so the reliable window throttles the peer).
- *   stream.write {stream, data}  -> null once the channel took the bytes (its send window is the throttle).
- *   stream.end   {stream}        -> null: no more bytes from this side.
+ *   stream.open {mode:'pipe', to, channel} | {mode:'listen', channel}
+ *     -> event {stream, peer} once the channel is open; from then on the connection carries binary frames
+ *        (stream-frames.ts) both ways instead of JSON lines: DATA and EOF from the client, DATA, EOF and a
+ *        last END {bytesIn, bytesOut} or ERROR {code, message} from the node, which then closes it.
+ *        Errors before the event (unroutable peer, bad channel) are ordinary JSON error answers.
+ *
+ * Backpressure both ways, with nothing buffered beyond fixed bounds: the node reads the socket only as fast
+ * as the channel accepts events (a reliable channel's send waits while the peer's window is full), and it
+ * takes events off the channel only as fast as the socket drains (a full receive buffer closes the window,
+ * which stops the peer's sender). The client does the same with stdin and stdout.
  *
  * On the channel: event STREAM_DATA_EVENT carries bytes, STREAM_EOF_EVENT is a half close. The channel is
  * closed once both sides sent EOF; its close signal travels in sequence after the data (spec 11), so
  * nothing sent is lost.
  */
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { AbortedError, InvalidArgumentError, WiremeshError } from '../../src/errors.js';
 import { formatNodeId } from '../../src/identity/index.js';
 import type { IncomingChannel, Node } from '../../src/node/index.js';
 import type { Channel } from '../../src/session/index.js';
 import type { ControlContext, ControlServer } from '../control-socket.js';
-import { bytesArg, integerArg, nodeIdArg, parseAppChannel } from './control-args.js';
 import {
+  FRAME_DATA,
+  FRAME_END,
+  FRAME_EOF,
+  FRAME_ERROR,
+  FRAME_HEADER_BYTES,
+  FrameReader,
+  encodeFrame,
+  encodeJsonFrame,
+  frameHeader,
+} from '../stream-frames.js';
+import { nodeIdArg, parseAppChannel } from './control-args.js';
+import {
+  MAX_STREAM_FRAME_BYTES,
   MAX_UNCLAIMED_CHANNELS,
   NETWORK_REQUEST_TIMEOUT_MS,
-  STREAM_CONTROL_CHUNK_BYTES,
   STREAM_DATA_EVENT,
   STREAM_EOF_EVENT,
   STREAM_EVENT_BYTES,
+  STREAM_QUEUED_EVENTS_MAX,
+  STREAM_QUEUE_POLL_MS,
+  STREAM_SOCKET_FRAME_BYTES,
   UNCLAIMED_CHANNEL_MS,
 } from './constants.js';
 
 const EMPTY = new Uint8Array(0);
 
-/** One open stream: a channel and what each direction has done. */
+/** The result of a stream: bytes from the peer to the client, and from the client to the peer. */
+export interface StreamTotals {
+  bytesIn: number;
+  bytesOut: number;
+}
+
+function errorBody(err: unknown): { code: string; message: string } {
+  if (err instanceof WiremeshError) return { code: err.code, message: err.message };
+  return { code: 'STREAM_FAILED', message: `the stream failed: ${(err as Error)?.message ?? String(err)}` };
+}
+
+/** Waits until `socket` can take more, or rejects once it is gone. */
+async function drained(socket: Socket): Promise<void> {
+  if (socket.destroyed) throw new AbortedError('the client went away');
+  // Both listeners go once either fires: a transfer waits for 'drain' thousands of times.
+  const done = new AbortController();
+  try {
+    await Promise.race([
+      once(socket, 'drain', { signal: done.signal }),
+      once(socket, 'close', { signal: done.signal }).then(() => {
+        throw new AbortedError('the client went away');
+      }),
+    ]);
+  } finally {
+    done.abort();
+  }
+}
+
+/** One open stream: a channel, the client's socket, and what each direction has done. */
 class Stream {
   bytesIn = 0;
   bytesOut = 0;
-  private eofReceived = false;
-  private eofSent = false;
-  private endQueued = false;
-  /** Tail of the write queue. */
-  private writes: Promise<void> = Promise.resolve();
-  /** The client has been told the peer ended (a read answered eof), so it reads no more. */
-  private eofDelivered = false;
-  private readonly done: Promise<void>;
-  private markDone!: () => void;
-  private reading = false;
 
   constructor(
     readonly id: number,
     readonly peer: Uint8Array,
     readonly channel: Channel,
-  ) {
-    this.done = new Promise((resolve) => (this.markDone = resolve));
-  }
+  ) {}
 
-  /** Resolves when both directions have ended (or the channel is gone). */
-  finished(): Promise<void> {
-    return this.done;
-  }
-
-  /** Up to one control chunk of bytes from the peer; eof once the peer ended (or the channel closed). */
-  async read(signal: AbortSignal): Promise<{ data: Uint8Array; eof: boolean }> {
-    if (this.reading) throw new InvalidArgumentError('one stream.read at a time: wait for the answer before reading again');
-    if (this.eofReceived) {
-      this.eofDelivered = true;
-      this.settle();
-      return { data: EMPTY, eof: true };
-    }
-    this.reading = true;
+  /**
+   * Runs both directions until each ended, then closes the channel and writes END (or ERROR on failure).
+   * Returns when the client has its last frame.
+   */
+  async run(socket: Socket, head: Buffer, signal: AbortSignal): Promise<StreamTotals> {
     try {
+      await Promise.all([this.clientToPeer(socket, head, signal), this.peerToClient(socket, signal)]);
+      // Both sides sent EOF: the close follows the data in sequence (spec 11).
+      this.channel.close();
+      socket.end(encodeJsonFrame(FRAME_END, { bytesIn: this.bytesIn, bytesOut: this.bytesOut }));
+    } catch (err) {
+      this.channel.close();
+      if (!socket.destroyed) socket.end(encodeJsonFrame(FRAME_ERROR, errorBody(err)));
+      throw err;
+    }
+    return { bytesIn: this.bytesIn, bytesOut: this.bytesOut };
+  }
+
+  /** Socket -> channel: DATA frames become channel events; EOF becomes the channel's half close. */
+  private async clientToPeer(socket: Socket, head: Buffer, signal: AbortSignal): Promise<void> {
+    const reader = new FrameReader(MAX_STREAM_FRAME_BYTES, [FRAME_DATA, FRAME_EOF]);
+    const chunks: AsyncIterable<Buffer> = socket;
+    const iterator = chunks[Symbol.asyncIterator]();
+    let chunk: Buffer | undefined = head.length > 0 ? head : undefined;
+    for (;;) {
+      if (chunk === undefined) {
+        // for-await would close the socket on return; the socket must outlive this direction.
+        const next = await iterator.next();
+        if (next.done === true) throw new WiremeshError('STREAM_FAILED', 'the client closed the stream before its end of input');
+        chunk = next.value;
+      }
+      const frames = reader.push(chunk);
+      chunk = undefined;
+      if (!frames.ok) throw new WiremeshError('STREAM_PROTOCOL', `the client sent a bad stream frame: ${frames.error.message}`);
+      for (const frame of frames.value) {
+        if (signal.aborted) throw new AbortedError('the stream was cancelled');
+        if (frame.type === FRAME_EOF) {
+          await this.channel.send(STREAM_EOF_EVENT, EMPTY);
+          return;
+        }
+        const data = frame.payload;
+        // Awaited per event: a reliable channel resolves once the event is in its window, so the socket is
+        // read no faster than the peer takes the bytes (the socket's own buffer holds the rest).
+        for (let at = 0; at < data.length; at += STREAM_EVENT_BYTES) {
+          await this.channel.send(STREAM_DATA_EVENT, data.subarray(at, Math.min(at + STREAM_EVENT_BYTES, data.length)));
+          await this.queueBelowLimit(signal);
+        }
+        this.bytesOut += data.length;
+      }
+    }
+  }
+
+  /**
+   * Waits while the channel's send queue holds more than STREAM_QUEUED_EVENTS_MAX events beyond the peer's
+   * window. The session lets 1024 events wait before send() blocks; at 16 KiB each that is 16 MiB per slow
+   * stream, so the stream keeps its own, lower bound (the session has no event for a lower threshold: poll).
+   */
+  private async queueBelowLimit(signal: AbortSignal): Promise<void> {
+    const rel = this.channel.rel;
+    while (rel !== null && rel.queuedEvents > STREAM_QUEUED_EVENTS_MAX && !this.channel.closed) {
+      if (signal.aborted) throw new AbortedError('the stream was cancelled');
+      await new Promise((resolve) => setTimeout(resolve, STREAM_QUEUE_POLL_MS));
+    }
+  }
+
+  /** Channel -> socket: events gathered into DATA frames; the peer's EOF (or the channel's end) as EOF. */
+  private async peerToClient(socket: Socket, signal: AbortSignal): Promise<void> {
+    const channel = this.channel;
+    for (;;) {
+      let ev = await channel.recv(signal);
       const parts: Uint8Array[] = [];
       let size = 0;
-      let ev = await this.channel.recv(signal).catch(() => null);
-      // Gather what is already buffered, so one answer carries many channel events.
+      let ended = false;
+      // Everything already buffered goes out in one frame (one socket write for many channel events).
       while (ev !== null) {
         if (ev.type === STREAM_EOF_EVENT) {
-          this.eofReceived = true;
+          ended = true;
           break;
         }
-        if (ev.type === STREAM_DATA_EVENT) {
-          // Copied: an event's payload may be a view into a receive buffer the session reuses.
-          parts.push(ev.payload.slice());
+        if (ev.type === STREAM_DATA_EVENT && ev.payload.length > 0) {
+          parts.push(ev.payload);
           size += ev.payload.length;
         }
-        if (size >= STREAM_CONTROL_CHUNK_BYTES || this.channel.buffered === 0) break;
-        ev = await this.channel.recv(signal).catch(() => null);
+        if (size >= STREAM_SOCKET_FRAME_BYTES || channel.buffered === 0) break;
+        ev = await channel.recv(signal);
       }
-      if (ev === null) this.eofReceived = true;
-      this.bytesIn += size;
-      const eof = this.eofReceived && size === 0;
-      if (eof) {
-        this.eofDelivered = true;
-        this.settle();
+      if (size > 0) {
+        this.bytesIn += size;
+        // Header and payloads are written as one buffer: the payloads are views the session may reuse.
+        const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + size);
+        frame.set(frameHeader(FRAME_DATA, size), 0);
+        let at = FRAME_HEADER_BYTES;
+        for (const p of parts) {
+          frame.set(p, at);
+          at += p.length;
+        }
+        if (!socket.write(frame)) await drained(socket);
       }
-      return { data: Buffer.concat(parts), eof };
-    } finally {
-      this.reading = false;
+      if (ended) {
+        if (!socket.write(encodeFrame(FRAME_EOF))) await drained(socket);
+        return;
+      }
+      // The channel ended without the peer's EOF: its side stopped (cancelled, or its node went away).
+      if (ev === null) throw new WiremeshError('STREAM_FAILED', 'the peer closed the stream before the end of its data');
     }
-  }
-
-  /**
-   * Queues `data` behind earlier writes: a client keeps several writes in flight, and their events must
-   * not interleave on the channel.
-   */
-  write(data: Uint8Array): Promise<void> {
-    if (this.endQueued) return Promise.reject(new InvalidArgumentError('this stream was already ended: nothing more can be written'));
-    const next = this.writes.then(async () => {
-      for (let at = 0; at < data.length; at += STREAM_EVENT_BYTES) {
-        await this.channel.send(STREAM_DATA_EVENT, data.subarray(at, Math.min(at + STREAM_EVENT_BYTES, data.length)));
-      }
-      this.bytesOut += data.length;
-    });
-    // A failed write fails its own request; the ones queued after it fail on the closed channel themselves.
-    this.writes = next.catch(() => {});
-    return next;
-  }
-
-  /** The half close, after every queued write. */
-  async end(): Promise<void> {
-    if (this.endQueued) return;
-    this.endQueued = true;
-    await this.writes;
-    await this.channel.send(STREAM_EOF_EVENT, EMPTY).catch(() => {});
-    this.eofSent = true;
-    this.settle();
-  }
-
-  /**
-   * Closes the channel once both sides ended and the client read everything; the close follows the data in
-   * sequence (spec 11).
-   */
-  private settle(): void {
-    if (!(this.eofSent && this.eofDelivered)) return;
-    this.close();
   }
 
   close(): void {
     this.channel.close();
-    this.markDone();
   }
 }
 
@@ -158,21 +216,9 @@ export class NodeStreams {
 
   constructor(private readonly node: Node) {}
 
-  /** Registers the stream.* handlers on `server`. */
+  /** Registers the stream.open handler on `server`. */
   register(server: ControlServer): void {
     server.handle('stream.open', (args, ctx) => this.open(args, ctx));
-    server.handle('stream.read', async (args, ctx) => {
-      const { data, eof } = await this.stream(args).read(ctx.signal);
-      return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'), eof };
-    });
-    server.handle('stream.write', async (args) => {
-      await this.stream(args).write(bytesArg(args, 'data'));
-      return null;
-    });
-    server.handle('stream.end', async (args) => {
-      await this.stream(args).end();
-      return null;
-    });
   }
 
   /** Takes the channels peers open (drains node.channels); call once after the node started. */
@@ -238,7 +284,7 @@ export class NodeStreams {
     });
   }
 
-  private async open(args: Record<string, unknown>, ctx: ControlContext): Promise<{ bytesIn: number; bytesOut: number }> {
+  private async open(args: Record<string, unknown>, ctx: ControlContext): Promise<StreamTotals> {
     const channelNumber = parseAppChannel(args.channel, 'channel');
     let peer: Uint8Array;
     let channel: Channel;
@@ -257,18 +303,14 @@ export class NodeStreams {
     const onAbort = (): void => stream.close();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      ctx.emit({ stream: stream.id, peer: formatNodeId(peer) });
-      await stream.finished();
-      return { bytesIn: stream.bytesIn, bytesOut: stream.bytesOut };
+      const { socket, head } = ctx.upgrade({ stream: stream.id, peer: formatNodeId(peer) });
+      return await stream.run(socket, head, ctx.signal);
+    } catch (err) {
+      stream.close();
+      throw err;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
       this.streams.delete(stream.id);
     }
-  }
-
-  private stream(args: Record<string, unknown>): Stream {
-    const stream = this.streams.get(integerArg(args, 'stream'));
-    if (stream === undefined) throw new WiremeshError('NO_STREAM', 'that stream is not open (it ended, or was opened on another node)');
-    return stream;
   }
 }

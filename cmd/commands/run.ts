@@ -9,7 +9,7 @@
  * stream.* requests of pipe/listen. A second `run` on the same data directory is refused.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { CAP_RELAY, formatNodeId } from '../../src/identity/index.js';
+import { formatNodeId } from '../../src/identity/index.js';
 import { createNode, type Delivery, type Node } from '../../src/node/index.js';
 import { withConfigOptions, type ConfigArgs } from '../config-options.js';
 import { ControlServer } from '../control-socket.js';
@@ -21,7 +21,7 @@ import { waitForShutdownSignal } from '../shutdown.js';
 import { SHUTDOWN_GRACE_MS } from './constants.js';
 import { metricsSnapshot, METRIC_GAUGES, METRIC_LABELS } from './metrics-snapshot.js';
 import { natViewOf } from './nat-view.js';
-import { contactAddresses, edgeAddress, NodeService } from './node-service.js';
+import { contactAddresses, edgeAddress, NodeService, pathOf } from './node-service.js';
 import { NodeStreams } from './node-streams.js';
 
 type RunArgs = ConfigArgs & { allowSameSubnet: boolean };
@@ -91,18 +91,19 @@ async function startRunning(args: RunArgs, out: Output, log: Logger): Promise<Ru
       host: config.listen.host,
       port: config.listen.port,
       bootstrap: config.bootstrap,
-      capabilities: config.relay ? CAP_RELAY : 0,
+      // `relay` both advertises CAP_RELAY and forwards; the capability bit alone would be refused traffic.
+      relay: config.relay,
       noSubnet: args.allowSameSubnet,
     });
     const service = new NodeService(node);
     const nodeStreams = new NodeStreams(node);
     streams.value = nodeStreams;
-    watchNode(node, service, out, log);
+    watchNode(node, out, log);
     await node.start();
     service.register(control, () => ({ control: control.stats() }));
     nodeStreams.register(control);
     void nodeStreams.acceptChannels();
-    void printDeliveries(node, service, out);
+    void printDeliveries(node, out);
     if (config.metrics !== undefined) {
       const n = node;
       metrics = await serveMetrics({
@@ -139,18 +140,27 @@ async function startRunning(args: RunArgs, out: Output, log: Logger): Promise<Ru
   }
 }
 
-function watchNode(node: Node, service: NodeService, out: Output, log: Logger): void {
+function watchNode(node: Node, out: Output, log: Logger): void {
+  // Path of each live edge as announced, so edge-down can say which path went away.
+  const paths = new Map<string, { path: 'direct' | 'relayed'; relay: string | null }>();
   node.on('edge', (e: { id: Uint8Array; inbound: boolean }) => {
-    service.seen(e.id);
     const nodeId = formatNodeId(e.id);
-    const edge = node.edges().find((x) => formatNodeId(x.id) === nodeId);
-    const address = edge === undefined ? null : edgeAddress(edge);
-    out.event('edge-up', { nodeId, path: 'direct', address, inbound: e.inbound }, `edge up    ${nodeId} direct ${address ?? ''} (${e.inbound ? 'inbound' : 'outbound'})`);
+    const edges = node.edges();
+    const edge = edges.find((x) => formatNodeId(x.id) === nodeId);
+    const address = edge === undefined ? null : edgeAddress(edge, edges);
+    const path = pathOf(edge);
+    paths.set(nodeId, path);
+    out.event(
+      'edge-up',
+      { nodeId, ...path, address, inbound: e.inbound },
+      `edge up    ${nodeId} ${path.path}${path.relay === null ? '' : ` via ${path.relay}`} ${address ?? ''} (${e.inbound ? 'inbound' : 'outbound'})`,
+    );
   });
   node.on('edge-closed', (e: { id: Uint8Array; reason: string }) => {
-    service.forget(e.id);
     const nodeId = formatNodeId(e.id);
-    out.event('edge-down', { nodeId, path: 'direct', reason: e.reason }, `edge down  ${nodeId} (${printable(String(e.reason))})`);
+    const path = paths.get(nodeId) ?? { path: 'direct', relay: null };
+    paths.delete(nodeId);
+    out.event('edge-down', { nodeId, ...path, reason: e.reason }, `edge down  ${nodeId} (${printable(String(e.reason))})`);
   });
   node.on('nat', (status: unknown) => {
     const nat = natViewOf(status);
@@ -159,9 +169,8 @@ function watchNode(node: Node, service: NodeService, out: Output, log: Logger): 
   node.on('warning', (w: { code: string; message: string }) => componentLogger(log, 'node').warn({ code: w.code }, w.message));
 }
 
-async function printDeliveries(node: Node, service: NodeService, out: Output): Promise<void> {
+async function printDeliveries(node: Node, out: Output): Promise<void> {
   for await (const m of node.deliveries as AsyncIterable<Delivery>) {
-    service.seen(m.from);
     const from = formatNodeId(m.from);
     const text = utf8Text(m.data);
     out.event('message', { from, data: m.data, ...(text === undefined ? {} : { text }), direct: m.direct, hops: m.hops }, () =>

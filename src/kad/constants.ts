@@ -51,6 +51,14 @@ export const LOW_WATER_EDGES = 8;
 export const FILL_HYSTERESIS = 4;
 /** nodenet 2 (LiveSubnetCap): soft preference, at most 2 live edges per subnet. */
 export const LIVE_SUBNET_CAP = 2;
+/**
+ * Hard cap on live edges counted against one /24 or /64 (eclipse defence, issue 8 item 5): an inbound
+ * edge from a subnet that already holds this many is refused, and maintenance never dials into such a
+ * subnet. Without it, one /24 with many valid identities could hold every inbound slot of a victim
+ * (up to MAX_INBOUND_EDGES) and carry all its routed traffic. Equal to SUBNET_CAP: a subnet never holds
+ * more of a node's edges than of its knowledge table. An application's own connect() is not capped.
+ */
+export const MAX_EDGES_PER_SUBNET = SUBNET_CAP;
 /** nodenet 2: dials wanted per maintenance round, by phase. */
 export const DIALS_PER_ROUND = {
   bootstrap: 8,
@@ -61,6 +69,26 @@ export const DIALS_PER_ROUND = {
 } as const;
 /** Dials per round spent on contacts that would become siblings, even in the 'normal' phase. */
 export const SIBLING_REPAIR_DIALS_PER_ROUND = 2;
+/**
+ * Degree trimming (degree-trim.ts): live edges (both directions) above which surplus inbound edges are
+ * closed. Above a typical node's degree (16 siblings, the fill to the target degree and about one finger
+ * per bucket each way: mean 37 at 200 and 53 at 1,000 simulated nodes, docs/figures/overlay.md) and far
+ * below the hard MAX_INBOUND_EDGES, so that a hub (a bootstrap node, an old node everybody knows) stays
+ * bounded whatever the size of the network. It must stay well above the typical degree: when most
+ * nodes sit at the cap, trimmed peers only move their edges from one full node to the next.
+ */
+export const DEGREE_CAP = 64;
+/** A new edge is never trimmed for this long: a joiner learns its neighbourhood through its first edges. */
+export const TRIM_GRACE_MS = 10_000;
+/** Edges a bucket keeps whatever the cap (progress at every greedy hop, plus one spare). */
+export const TRIM_BUCKET_FLOOR = 2;
+/** Edges trimmed per maintenance round at most: a hub sheds load gradually. */
+export const TRIMS_PER_ROUND = 32;
+/**
+ * A peer that closed our edge with a Leave is not redialed for this long (EdgeTable.noteLeft): it is
+ * shutting down, or shedding surplus edges and would only trim the new edge again.
+ */
+export const LEFT_REDIAL_HOLD_MS = 10 * 60_000;
 /** nodenet 2: candidate pool asked from the knowledge table is max(4 x wanted, 16). */
 export const CANDIDATE_POOL_FACTOR = 4;
 export const CANDIDATE_POOL_MIN = 16;

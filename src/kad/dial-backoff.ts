@@ -70,6 +70,20 @@ export class DialBackoff {
     };
   }
 
+  /**
+   * Do not dial the contact for `holdMs` (it said goodbye or shed our edge), without counting a failure:
+   * the hold never makes the contact dead, and an earlier retry time is pushed back, never forward.
+   */
+  hold(key: string, nowMs: number, holdMs: number): void {
+    let state = this.states.get(key);
+    if (!state) {
+      if (this.states.size >= this.maxEntries) this.makeRoom(nowMs);
+      state = { failures: 0, delayMs: 0, retryAtMs: nowMs };
+      this.states.set(key, state);
+    }
+    state.retryAtMs = Math.max(state.retryAtMs, nowMs + holdMs);
+  }
+
   /** A dial succeeded (or the contact was forgotten): start from scratch next time. */
   clear(key: string): void {
     this.states.delete(key);

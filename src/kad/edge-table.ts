@@ -9,6 +9,8 @@
  * - at most MAX_INBOUND_EDGES peer-initiated edges;
  * - dial choice prefers subnets with fewer than LIVE_SUBNET_CAP live edges, falling back to saturated
  *   subnets rather than starving the floor (a soft preference, nodenet 2: ReplacementFor);
+ * - but no subnet ever holds more than MAX_EDGES_PER_SUBNET live edges through inbound edges or dial
+ *   choice (a hard cap against eclipse attacks from one /24; beyond nodenet, which caps per source IP);
  * - each edge carries a control and a forward token bucket (edge-budget.ts).
  */
 import { InvalidArgumentError } from '../errors.js';
@@ -20,8 +22,10 @@ import {
   DIAL_PENDING_EXPIRY_MS,
   DIALS_PER_ROUND,
   FILL_HYSTERESIS,
+  LEFT_REDIAL_HOLD_MS,
   LIVE_SUBNET_CAP,
   LOW_WATER_EDGES,
+  MAX_EDGES_PER_SUBNET,
   MAX_INBOUND_EDGES,
   NODE_ID_BYTES,
   SIBLING_REPAIR_DIALS_PER_ROUND,
@@ -36,7 +40,7 @@ import { subnetOfAddresses, type SubnetOf } from './subnet.js';
 
 export type EdgeKind = 'sibling' | 'finger';
 export type EdgePhase = 'bootstrap' | 'critical' | 'urgent' | 'fill' | 'normal';
-export type EdgeRefusal = 'bad-id' | 'self' | 'duplicate' | 'inbound-full';
+export type EdgeRefusal = 'bad-id' | 'self' | 'duplicate' | 'inbound-full' | 'subnet-full';
 export type EdgeAdmission = { accept: true } | { accept: false; reason: EdgeRefusal };
 
 export interface LiveEdge {
@@ -73,6 +77,8 @@ export interface EdgeTableOptions {
   targetDegree?: number;
   maxInbound?: number;
   liveSubnetCap?: number;
+  /** Hard cap of live edges per subnet (inbound admission and dial choice; default MAX_EDGES_PER_SUBNET). */
+  maxPerSubnet?: number;
   subnetOf?: SubnetOf;
   controlBudget?: BudgetRate;
   forwardBudget?: BudgetRate;
@@ -87,6 +93,7 @@ export class EdgeTable {
   readonly targetDegree: number;
   readonly maxInbound: number;
   readonly liveSubnetCap: number;
+  readonly maxPerSubnet: number;
   /**
    * Per-edge token buckets: take(edge, 'control' | 'forward', nowMs) is false when over budget (drop and
    * count). Passing the edge record instead of its ID skips the key lookup on the hot path.
@@ -119,8 +126,13 @@ export class EdgeTable {
     if (!Number.isInteger(maxInbound) || maxInbound < 0) throw new InvalidArgumentError(`maxInbound must be an integer >= 0; got ${maxInbound}`);
     const liveSubnetCap = options.liveSubnetCap ?? LIVE_SUBNET_CAP;
     if (!Number.isInteger(liveSubnetCap) || liveSubnetCap < 1) throw new InvalidArgumentError(`liveSubnetCap must be an integer >= 1; got ${liveSubnetCap}`);
+    const maxPerSubnet = options.maxPerSubnet ?? MAX_EDGES_PER_SUBNET;
+    if (!Number.isInteger(maxPerSubnet) || maxPerSubnet < liveSubnetCap) {
+      throw new InvalidArgumentError(`maxPerSubnet must be an integer >= liveSubnetCap (${liveSubnetCap}); got ${maxPerSubnet}`);
+    }
     this.self = options.self.slice();
     this.targetDegree = target;
+    this.maxPerSubnet = maxPerSubnet;
     this.maxInbound = maxInbound;
     this.liveSubnetCap = liveSubnetCap;
     this.subnetOf = options.subnetOf ?? subnetOfAddresses;
@@ -184,18 +196,36 @@ export class EdgeTable {
     return this.idCache;
   }
 
-  /** Whether a new session with this peer may become an edge. */
-  shouldAccept(id: Uint8Array, inbound: boolean): EdgeAdmission {
+  /**
+   * Whether a new session with this peer may become an edge. `address` is where the session comes from
+   * (authenticated by the handshake); an inbound edge from a subnet holding maxPerSubnet edges is refused.
+   */
+  shouldAccept(id: Uint8Array, inbound: boolean, address?: KadAddress): EdgeAdmission {
     if (!isNodeId(id)) return { accept: false, reason: 'bad-id' };
     if (idsEqual(id, this.self)) return { accept: false, reason: 'self' };
     // Simultaneous initiations are resolved by the session layer; here the first edge stays.
     if (this.byKey.has(idKey(id))) return { accept: false, reason: 'duplicate' };
     if (inbound && this.inboundCount >= this.maxInbound) return { accept: false, reason: 'inbound-full' };
+    if (inbound && address !== undefined && this.subnetFull(address)) return { accept: false, reason: 'subnet-full' };
     return { accept: true };
   }
 
+  /**
+   * True when the subnet of `address` already holds maxPerSubnet live edges (an inbound one would be
+   * refused); `pending` adds sessions from that subnet still on their way to becoming edges.
+   */
+  subnetFull(address: KadAddress, pending = 0): boolean {
+    const subnet = this.subnetOf([address]);
+    return subnet !== undefined && (this.subnetLoads.get(subnet) ?? 0) + pending >= this.maxPerSubnet;
+  }
+
+  /** The subnet key `address` counts against (undefined: no cap applies). */
+  subnetKeyOf(address: KadAddress): string | undefined {
+    return this.subnetOf([address]);
+  }
+
   add(input: AddEdgeInput, nowMs: number): AddEdgeResult {
-    const admission = this.shouldAccept(input.id, input.inbound);
+    const admission = this.shouldAccept(input.id, input.inbound, input.address);
     if (!admission.accept) return { added: false, reason: admission.reason };
     const key = idKey(input.id);
     const edge: LiveEdge = {
@@ -276,6 +306,18 @@ export class EdgeTable {
     return this.backoff.fail(key, nowMs);
   }
 
+  /**
+   * The peer closed our edge with a Leave (it is leaving, or shedding surplus edges: degree-trim.ts): do
+   * not dial it again for LEFT_REDIAL_HOLD_MS, or a trimmed peer would be redialed at once, trimmed
+   * again after the grace period, and so on.
+   */
+  noteLeft(id: Uint8Array, nowMs: number): void {
+    if (!isNodeId(id)) return;
+    const key = idKey(id);
+    this.pendingDials.delete(key);
+    this.backoff.hold(key, nowMs, LEFT_REDIAL_HOLD_MS);
+  }
+
   /** In-flight dials that have not expired. */
   pendingDialCount(nowMs: number): number {
     for (const [key, started] of this.pendingDials) if (nowMs - started >= DIAL_PENDING_EXPIRY_MS) this.pendingDials.delete(key);
@@ -333,23 +375,30 @@ export class EdgeTable {
     return compareDistance(this.self, id, this.byDistance[SIBLINGS - 1].id) < 0;
   }
 
-  /** Up to `limit` candidates in their given order, subnet-diverse ones first (soft cap). */
+  /**
+   * Up to `limit` candidates in their given order, subnet-diverse ones first (soft cap LIVE_SUBNET_CAP),
+   * then from saturated subnets, but never into a subnet at the hard cap (maxPerSubnet).
+   */
   private pickDiverse(candidates: readonly ReadonlyKadContact[], limit: number): ReadonlyKadContact[] {
     const picked: ReadonlyKadContact[] = [];
     const chosen = new Set<number>();
     const extraLoad = new Map<string, number>();
-    for (let i = 0; i < candidates.length && picked.length < limit; i++) {
-      const subnet = this.subnetOf(candidates[i].addresses);
-      if (subnet !== undefined) {
-        const load = (this.subnetLoads.get(subnet) ?? 0) + (extraLoad.get(subnet) ?? 0);
-        if (load >= this.liveSubnetCap) continue;
-        extraLoad.set(subnet, (extraLoad.get(subnet) ?? 0) + 1);
+    const subnets = candidates.map((c) => this.subnetOf(c.addresses));
+    const load = (subnet: string) => (this.subnetLoads.get(subnet) ?? 0) + (extraLoad.get(subnet) ?? 0);
+    for (let pass = 0; pass < 2; pass++) {
+      // Pass 0: subnets under the soft cap; pass 1: saturated ones rather than leave the degree short.
+      const cap = pass === 0 ? this.liveSubnetCap : this.maxPerSubnet;
+      for (let i = 0; i < candidates.length && picked.length < limit; i++) {
+        if (chosen.has(i)) continue;
+        const subnet = subnets[i];
+        if (subnet !== undefined) {
+          if (load(subnet) >= cap) continue;
+          extraLoad.set(subnet, (extraLoad.get(subnet) ?? 0) + 1);
+        }
+        picked.push(candidates[i]);
+        chosen.add(i);
       }
-      picked.push(candidates[i]);
-      chosen.add(i);
     }
-    // Fall back to saturated subnets rather than leave the degree short.
-    for (let i = 0; i < candidates.length && picked.length < limit; i++) if (!chosen.has(i)) picked.push(candidates[i]);
     return picked;
   }
 

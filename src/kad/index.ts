@@ -24,3 +24,4 @@ export * from './edge-budget.js';
 export * from './dial-backoff.js';
 export * from './edge-table.js';
 export * from './decide.js';
+export * from './degree-trim.js';

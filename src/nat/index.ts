@@ -7,6 +7,9 @@
  *   Loopback, link-local, multicast and unspecified reports are ignored; the store is bounded.
  * - NAT status: 'public' | 'cone' | 'symmetric' | 'unknown' plus the confirmed reflexive address.
  * - Hole punching: which candidates get PACKET_PUNCH probes, and the probe itself.
+ * - NAT type exchange: two capability bits of the signed contact record (nat-capabilities.ts).
+ * - Strategy by NAT pair (punch, birthday, relay first) and the birthday strategy's port plan, hit
+ *   probability and global budget (birthday-plan.ts).
  * - Relay: channel-2 frames carrying whole Wiresocket packets (FORWARD, DELIVER, REFUSED) and a
  *   relay's caps (sessions, bytes/s, packets/s per pair, idle timeout).
  */
@@ -31,3 +34,12 @@ export {
 } from './relay-frame.js';
 export { RelayBudget, type RelayAdmission, type RelayBudgetOptions } from './relay-budget.js';
 export { PUNCH_PACKET, punchCandidates } from './punch-plan.js';
+export { natTypeOfCapabilities, withNatType } from './nat-capabilities.js';
+export {
+  BirthdayBudget,
+  birthdayHitProbability,
+  sprayPorts,
+  traversalPlan,
+  type BirthdayRole,
+  type TraversalPlan,
+} from './birthday-plan.js';

@@ -38,6 +38,12 @@ export interface ConsensusView {
   readonly confirmed: ReflexiveAddress | null;
   /** No confirmed address and the reports disagree the way an address-dependent mapping makes them. */
   readonly symmetric: boolean;
+  /**
+   * When symmetric: the NAT's public host all those reporters agree on, with the port the most recent of
+   * them saw (a mapping toward that reporter only). The host is what a cone peer sprays in the birthday
+   * strategy; the port only marks the address as ours. Else null.
+   */
+  readonly symmetricAddress: ReflexiveAddress | null;
   /** Reporters with a report on file. */
   readonly reporters: number;
 }
@@ -136,13 +142,18 @@ export class ReflexiveConsensus {
       if (t.reporters < this.minReporters || t.subnets.size < this.minSubnets) continue;
       if (best === null || better(t, best)) best = t;
     }
-    if (best !== null) return { confirmed: { host: best.host, port: best.port }, symmetric: false, reporters: this.byReporter.size };
-    let symmetric = false;
-    for (const h of byHost.values()) {
+    if (best !== null) return { confirmed: { host: best.host, port: best.port }, symmetric: false, symmetricAddress: null, reporters: this.byReporter.size };
+    let symmetricHost: string | null = null;
+    for (const [host, h] of byHost) {
       // Every reporter saw its own port: a new mapping per destination.
-      if (h.reporters >= this.minReporters && h.subnets.size >= this.minSubnets && h.ports.size === h.reporters) symmetric = true;
+      if (h.reporters >= this.minReporters && h.subnets.size >= this.minSubnets && h.ports.size === h.reporters) symmetricHost = host;
     }
-    return { confirmed: null, symmetric, reporters: this.byReporter.size };
+    let symmetricAddress: ReflexiveAddress | null = null;
+    if (symmetricHost !== null) {
+      // Insertion order is report order: the last report from that host is the most recent.
+      for (const r of this.byReporter.values()) if (r.host === symmetricHost) symmetricAddress = { host: r.host, port: r.port };
+    }
+    return { confirmed: null, symmetric: symmetricHost !== null, symmetricAddress, reporters: this.byReporter.size };
   }
 }
 

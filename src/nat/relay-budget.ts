@@ -2,13 +2,16 @@
  * A relay's caps (DESIGN "NAT traversal": a relay is capped in sessions, bytes/s and packets/s; issue 6
  * item 4 adds an idle timeout). A relayed session is an unordered endpoint pair: both directions share
  * one slot and one pair of token buckets (each holds one second's worth). A pair idle for idleTimeoutMs
- * frees its slot. Pure: every call takes `nowMs`.
+ * frees its slot. The endpoint whose FORWARD opened a pair is charged for it: at most maxSessionsPerPeer
+ * open pairs per opener (a client cannot take every slot). Pure: every call takes `nowMs`.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { RELAY_BYTES_PER_S, RELAY_IDLE_TIMEOUT_MS, RELAY_MAX_SESSIONS, RELAY_PACKETS_PER_S } from './constants.js';
+import { RELAY_BYTES_PER_S, RELAY_IDLE_TIMEOUT_MS, RELAY_MAX_SESSIONS, RELAY_MAX_SESSIONS_PER_PEER, RELAY_PACKETS_PER_S } from './constants.js';
 
 export interface RelayBudgetOptions {
   maxSessions?: number;
+  /** Pairs one endpoint may open (default min(RELAY_MAX_SESSIONS_PER_PEER, maxSessions)). */
+  maxSessionsPerPeer?: number;
   bytesPerSecond?: number;
   packetsPerSecond?: number;
   idleTimeoutMs?: number;
@@ -17,6 +20,8 @@ export interface RelayBudgetOptions {
 export type RelayAdmission = 'ok' | 'sessions-full' | 'rate-limited';
 
 interface Pair {
+  /** The endpoint whose FORWARD opened the pair (charged for its slot). */
+  opener: string;
   bytes: number;
   packets: number;
   refilledMs: number;
@@ -30,14 +35,18 @@ function positive(name: string, value: number): number {
 
 export class RelayBudget {
   readonly maxSessions: number;
+  readonly maxSessionsPerPeer: number;
   readonly bytesPerSecond: number;
   readonly packetsPerSecond: number;
   readonly idleTimeoutMs: number;
   /** Least recently used first (a use re-inserts), so expiry only ever looks at the front. */
   private readonly pairs = new Map<string, Pair>();
+  /** Open pairs by opener. */
+  private readonly opened = new Map<string, number>();
 
   constructor(options: RelayBudgetOptions = {}) {
     this.maxSessions = positive('maxSessions', options.maxSessions ?? RELAY_MAX_SESSIONS);
+    this.maxSessionsPerPeer = positive('maxSessionsPerPeer', options.maxSessionsPerPeer ?? Math.min(RELAY_MAX_SESSIONS_PER_PEER, this.maxSessions));
     this.bytesPerSecond = positive('bytesPerSecond', options.bytesPerSecond ?? RELAY_BYTES_PER_S);
     this.packetsPerSecond = positive('packetsPerSecond', options.packetsPerSecond ?? RELAY_PACKETS_PER_S);
     this.idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs ?? RELAY_IDLE_TIMEOUT_MS);
@@ -56,7 +65,10 @@ export class RelayBudget {
     let pair = this.pairs.get(key);
     if (pair === undefined) {
       if (this.pairs.size >= this.maxSessions) return 'sessions-full';
-      pair = { bytes: this.bytesPerSecond, packets: this.packetsPerSecond, refilledMs: nowMs, lastUsedMs: nowMs };
+      const opened = this.opened.get(fromKey) ?? 0;
+      if (opened >= this.maxSessionsPerPeer) return 'sessions-full';
+      this.opened.set(fromKey, opened + 1);
+      pair = { opener: fromKey, bytes: this.bytesPerSecond, packets: this.packetsPerSecond, refilledMs: nowMs, lastUsedMs: nowMs };
     } else {
       this.pairs.delete(key);
       const elapsedS = Math.max(0, nowMs - pair.refilledMs) / 1000;
@@ -76,6 +88,9 @@ export class RelayBudget {
     for (const [key, pair] of this.pairs) {
       if (nowMs - pair.lastUsedMs < this.idleTimeoutMs) return;
       this.pairs.delete(key);
+      const opened = (this.opened.get(pair.opener) ?? 1) - 1;
+      if (opened <= 0) this.opened.delete(pair.opener);
+      else this.opened.set(pair.opener, opened);
     }
   }
 }

@@ -101,6 +101,11 @@ export const MAX_PROBES = 16;
 export const PROBES_PER_TICK = 2;
 /** Finger dials (into buckets without a live edge) started per maintenance round. */
 export const FINGER_DIALS_PER_TICK = 2;
+/**
+ * A bucket with live nodes but no edge and nobody dialable in it (every contact there trimmed us, left
+ * or failed) gets a lookup toward a random ID in it, to learn other contacts there, at most this often.
+ */
+export const UNCOVERED_BUCKET_LOOKUP_MS = 30_000;
 /** Knowledge table saved this often (and on stop). */
 export const PERSIST_INTERVAL_MS = 60_000;
 
@@ -119,3 +124,29 @@ export const RANDOM_POOL_BYTES = 4_096;
 export const DELIVERY_BUFFER = 1_024;
 /** `node.channels` buffer of incoming application channels. */
 export const CHANNEL_BUFFER = 64;
+
+// ---- round trip times (issue 7: `wiremesh ping` and `peers`) ----
+
+/** Every live edge is pinged on its control channel this often (and once when it comes up): its RTT. */
+export const EDGE_PING_INTERVAL_MS = 15_000;
+/** Budget of one periodic edge ping (a lost ping or pong only skips that sample). */
+export const EDGE_PING_TIMEOUT_MS = 5_000;
+/** Weight of a new sample in an edge's smoothed RTT (RFC 6298's alpha = 1/8). */
+export const RTT_SMOOTHING = 1 / 8;
+/** Routed pings in flight at once from this node (each holds a timer and an entry until answered). */
+export const MAX_ROUTED_PINGS_IN_FLIGHT = 256;
+
+// ---- relayed -> direct upgrade (issue 6 item 4) ----
+
+/** A relayed edge this node dialed looks for a direct path first this long after it came up ... */
+export const UPGRADE_FIRST_DELAY_MS = 1_000;
+/** ... then again after twice the previous delay, at most this long (bounded backoff, for as long as it is relayed). */
+export const UPGRADE_MAX_DELAY_MS = 60_000;
+/** Packets of a relayed session are copied straight to the peer's candidates for this long per trial. */
+export const UPGRADE_TRIAL_MS = 3_000;
+/** Pings sent on the session during a trial (evenly spread), so an idle session has packets to copy. */
+export const UPGRADE_TRIAL_PINGS = 3;
+/** A birthday path found before its relayed edge was up is still tried when the edge comes up this soon. */
+export const FOUND_PATH_TTL_MS = 10_000;
+/** ... and is retried this often meanwhile (the peer's relayed dial is on its way). */
+export const FOUND_PATH_RETRY_MS = 250;

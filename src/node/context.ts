@@ -14,6 +14,8 @@ import type { Maintenance } from './maintenance.js';
 import type { NatMonitor } from './nat-monitor.js';
 import type { ResolvedNodeOptions } from './options.js';
 import type { Punching } from './punching.js';
+import type { Birthday } from './birthday.js';
+import type { ConnectCascade } from './connect-cascade.js';
 import type { Relaying } from './relaying.js';
 import type { Rendezvous } from './rendezvous.js';
 import type { Router } from './router.js';
@@ -50,6 +52,10 @@ export interface NodeContext {
   relaying: Relaying;
   /** PACKET_PUNCH bursts from the node's socket (issue 6). */
   punching: Punching;
+  /** The birthday strategy when exactly one side is symmetric (issue 6). */
+  birthday: Birthday;
+  /** The connect cascade (edge, known address, rendezvous, direct/punch, relay) for connect() and maintenance. */
+  cascade: ConnectCascade;
   maintenance: Maintenance | null;
   /** A message for the application (routed DATA or direct), after `hops` links. */
   deliver(from: Uint8Array, data: Uint8Array, direct: boolean, hops: number): void;

@@ -3,6 +3,10 @@
  * observed address, per-edge lookups and neighbour answers, and leave. Every message costs a token of the
  * link's control bucket (nodenet 8); before the peer's Identify checked out only Identify, its ack and
  * Leave are accepted.
+ *
+ * Edge RTT (issue 7, `wiremesh peers`): every edge is pinged once when it comes up and then every
+ * EDGE_PING_INTERVAL_MS; each pong (of these pings or of node.ping()) updates the link's smoothed RTT
+ * (RFC 6298: srtt = 7/8 srtt + 1/8 sample). One timer serves all edges.
  */
 import { TimeoutError } from '../errors.js';
 import { take } from '../kad/index.js';
@@ -25,6 +29,7 @@ import {
   encodePong,
 } from '../wire/index.js';
 import { toWireAddress } from './address-forms.js';
+import { EDGE_PING_INTERVAL_MS, EDGE_PING_TIMEOUT_MS, RTT_SMOOTHING } from './constants.js';
 import type { NodeContext } from './context.js';
 import { withSignal } from './edge-manager.js';
 import type { Link } from './link.js';
@@ -44,9 +49,34 @@ function hex(bytes: Uint8Array): string {
 export class ControlProtocol {
   private readonly ctx: NodeContext;
   private readonly pings = new Map<string, PendingPing>();
+  private edgePingTimer: unknown = null;
 
   constructor(ctx: NodeContext) {
     this.ctx = ctx;
+  }
+
+  /** A new edge: measure its RTT now, and keep measuring every edge from then on. */
+  onEdgeUp(link: Link): void {
+    this.probe(link, this.ctx.clock.now());
+    if (this.edgePingTimer === null && this.ctx.running) {
+      this.edgePingTimer = this.ctx.clock.setTimer(() => this.pingEdges(), EDGE_PING_INTERVAL_MS);
+    }
+  }
+
+  private pingEdges(): void {
+    const ctx = this.ctx;
+    this.edgePingTimer = null;
+    if (!ctx.running) return;
+    const now = ctx.clock.now();
+    const links = ctx.edges.edgeLinks();
+    for (const link of links) if (now - link.lastPingMs >= EDGE_PING_INTERVAL_MS / 2) this.probe(link, now);
+    if (links.length > 0) this.edgePingTimer = ctx.clock.setTimer(() => this.pingEdges(), EDGE_PING_INTERVAL_MS);
+  }
+
+  private probe(link: Link, now: number): void {
+    link.lastPingMs = now;
+    // A lost ping or pong only skips one sample.
+    this.ping(link, EDGE_PING_TIMEOUT_MS).catch(() => {});
   }
 
   onEvent(link: Link, ev: ChannelEvent): void {
@@ -115,6 +145,8 @@ export class ControlProtocol {
 
   /** Fails every outstanding ping (node stopping). */
   close(err: Error): void {
+    if (this.edgePingTimer !== null) this.ctx.clock.clearTimer(this.edgePingTimer);
+    this.edgePingTimer = null;
     for (const [key, p] of this.pings) {
       this.ctx.clock.clearTimer(p.timer);
       this.pings.delete(key);
@@ -155,6 +187,8 @@ export class ControlProtocol {
     }
     this.forget(key);
     if (pong.value.observed !== null) ctx.edges.reportObserved(link, pong.value.observed);
-    pending.resolve(ctx.clock.now() - pending.sentMs);
+    const rtt = ctx.clock.now() - pending.sentMs;
+    link.rttMs = link.rttMs === null ? rtt : link.rttMs + RTT_SMOOTHING * (rtt - link.rttMs);
+    pending.resolve(rtt);
   }
 }

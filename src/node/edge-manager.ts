@@ -27,6 +27,7 @@ import { EdgeRefusedError, NotRunningError, PowUnmetError } from './errors.js';
 import { buildIdentify, checkIdentify, sameBytes } from './identify-check.js';
 import { Link } from './link.js';
 import { ObservedAddresses, type ObservedAddress } from './observed-addresses.js';
+import type { SessionPath } from './relaying.js';
 import { preferSession } from './session-preference.js';
 
 const EMPTY = new Uint8Array(0);
@@ -46,6 +47,12 @@ export interface EdgeInfo {
   inbound: boolean;
   kind: 'sibling' | 'finger';
   address: UdpAddress;
+  /** 'direct', or 'relayed' through the relay named (issue 6). */
+  path: SessionPath;
+  /** Smoothed round trip time in ms from the node's own control-channel pings; null before the first pong. */
+  rttMs: number | null;
+  /** When the last authenticated packet arrived on the edge's session (node clock ms: epoch ms by default). */
+  lastSeenMs: number;
 }
 
 /** Resolves with `promise`, or rejects with AbortedError once `signal` fires. */
@@ -76,6 +83,13 @@ export class EdgeManager {
   private readonly dialing = new Map<string, Promise<Link>>();
   readonly observed = new ObservedAddresses(MAX_OBSERVED_REPORTS);
   private inboundOpen = 0;
+  /**
+   * Inbound sessions not (yet) edges, by subnet: they count toward the subnet's cap at the handshake,
+   * so one /24 cannot squat every inbound slot with sessions that never identify (each lives up to
+   * IDENTIFY_TIMEOUT_MS).
+   */
+  private readonly unverifiedInbound = new Map<string, number>();
+  private readonly unverifiedSubnet = new WeakMap<Link, string>();
 
   constructor(ctx: NodeContext) {
     this.ctx = ctx;
@@ -85,11 +99,18 @@ export class EdgeManager {
     return this.links.size;
   }
 
-  /** Endpoint hook: refuse handshakes beyond the inbound cap before any session state exists. */
-  readonly acceptPeer = (): boolean => {
+  /**
+   * Endpoint hook: refuse handshakes beyond the inbound cap, or from a subnet that already holds its
+   * share of our edges (eclipse defence, kad MAX_EDGES_PER_SUBNET), before any session state exists.
+   */
+  readonly acceptPeer = (_key?: Uint8Array, address?: UdpAddress): boolean => {
     if (!this.ctx.running) return false;
     if (this.inboundOpen >= this.ctx.options.maxInboundEdges) {
       this.ctx.drops.inboundFull++;
+      return false;
+    }
+    if (address !== undefined && !this.ctx.relaying.isRelayed(address) && this.ctx.edgeTable.subnetFull(address, this.unverifiedFrom(address))) {
+      this.ctx.drops.subnetFull++;
       return false;
     }
     return true;
@@ -119,7 +140,16 @@ export class EdgeManager {
   edges(): EdgeInfo[] {
     return this.ctx.edgeTable.all().map((e) => {
       const link = this.byPeer.get(e.key)!;
-      return { id: e.id.slice(), inbound: e.inbound, kind: e.kind, address: link.session.remoteAddress };
+      const address = link.session.remoteAddress;
+      return {
+        id: e.id.slice(),
+        inbound: e.inbound,
+        kind: e.kind,
+        address,
+        path: this.ctx.relaying.pathOf(address),
+        rttMs: link.rttMs,
+        lastSeenMs: link.session.lastReceivedAtMs,
+      };
     });
   }
 
@@ -134,11 +164,32 @@ export class EdgeManager {
       session.close();
       return null;
     }
+    const remoteAddress = session.remoteAddress;
+    // Many handshakes can be in flight at once, and the handshake-time checks (acceptPeer) see none of
+    // their sessions yet: both inbound caps are enforced again as each session arrives.
+    if (!outbound && this.inboundOpen >= ctx.options.maxInboundEdges) {
+      ctx.drops.inboundFull++;
+      session.close();
+      return null;
+    }
+    if (!outbound && !ctx.relaying.isRelayed(remoteAddress) && ctx.edgeTable.subnetFull(remoteAddress, this.unverifiedFrom(remoteAddress))) {
+      ctx.drops.subnetFull++;
+      session.close();
+      return null;
+    }
     const o = ctx.options;
     const link = new Link(session, outbound, expectedId, { control: o.controlBudget, forward: o.forwardBudget }, ctx.clock.now());
     link.maintained = maintained;
     this.links.add(link);
-    if (!outbound) this.inboundOpen++;
+    if (!outbound) {
+      this.inboundOpen++;
+      const remote = session.remoteAddress;
+      const subnet = ctx.relaying.isRelayed(remote) ? undefined : ctx.edgeTable.subnetKeyOf(remote);
+      if (subnet !== undefined) {
+        this.unverifiedSubnet.set(link, subnet);
+        this.unverifiedInbound.set(subnet, (this.unverifiedInbound.get(subnet) ?? 0) + 1);
+      }
+    }
     session.on('close', () => this.onClose(link));
     session.on('channel', (ch: Channel) => this.onPeerChannel(link, ch));
     void pump(link, link.control, (ev) => ctx.control.onEvent(link, ev), ctx);
@@ -169,12 +220,16 @@ export class EdgeManager {
     const key = idKey(contact.nodeId);
     const live = this.byPeer.get(key);
     if (live !== undefined && !live.closed) return withSignal(live.ready, options.signal);
-    const inflight = this.dialing.get(key);
+    // Dials to the same addresses share one attempt; a dial by another path (through a relay, or to
+    // fresh rendezvous addresses) runs alongside, or it would wait on an attempt it cannot help
+    // (issue 6 cascade). Two sessions that both succeed are resolved like any duplicate.
+    const dialKey = `${key}|${contact.addresses.map((a) => `${a.host} ${a.port}`).join(',')}`;
+    const inflight = this.dialing.get(dialKey);
     if (inflight !== undefined) return withSignal(inflight, options.signal);
     const attempt = this.dialAddresses(contact, options);
-    this.dialing.set(key, attempt);
+    this.dialing.set(dialKey, attempt);
     const forget = () => {
-      if (this.dialing.get(key) === attempt) this.dialing.delete(key);
+      if (this.dialing.get(dialKey) === attempt) this.dialing.delete(dialKey);
     };
     attempt.then(forget, forget);
     return attempt;
@@ -216,6 +271,41 @@ export class EdgeManager {
     }
   }
 
+  /**
+   * Closes a surplus edge (degree trimming) with a Leave, so the peer dials a replacement elsewhere;
+   * this node dials none for it. True when there was such an edge.
+   */
+  trim(id: Uint8Array): boolean {
+    if (!this.release(id)) return false;
+    this.ctx.counters.edgesTrimmed++;
+    return true;
+  }
+
+  /** Closes an edge this node no longer wants (trimmed, or a finished eviction probe) with a Leave; no replacement. */
+  release(id: Uint8Array): boolean {
+    const link = this.edgeLink(id);
+    if (link === undefined) return false;
+    link.trimmed = true;
+    this.sendControl(link, MSG_LEAVE, EMPTY);
+    link.session.close();
+    return true;
+  }
+
+  private unverifiedFrom(address: UdpAddress): number {
+    const subnet = this.ctx.edgeTable.subnetKeyOf(address);
+    return subnet === undefined ? 0 : (this.unverifiedInbound.get(subnet) ?? 0);
+  }
+
+  /** The link became an edge or closed: it no longer counts as an unverified inbound session. */
+  private forgetUnverified(link: Link): void {
+    const subnet = this.unverifiedSubnet.get(link);
+    if (subnet === undefined) return;
+    this.unverifiedSubnet.delete(link);
+    const n = (this.unverifiedInbound.get(subnet) ?? 1) - 1;
+    if (n <= 0) this.unverifiedInbound.delete(subnet);
+    else this.unverifiedInbound.set(subnet, n);
+  }
+
   /** Closes the edge to `id` (e.g. after a failed send); true when there was one. */
   drop(id: Uint8Array): boolean {
     const link = this.edgeLink(id);
@@ -240,7 +330,8 @@ export class EdgeManager {
   /** A verified neighbour's report of where it sees us (Identify, Pong): raw tally and NAT consensus. */
   reportObserved(link: Link, observed: WireAddress): void {
     const peer = link.peer;
-    if (peer === null || this.ctx.relaying.isRelayed(link.session.remoteAddress)) return;
+    // A report still queued on a link that closed must not outlive the edge (its report was removed).
+    if (peer === null || link.closed || this.ctx.relaying.isRelayed(link.session.remoteAddress)) return;
     const address = fromWireAddress(observed);
     this.observed.report(peer.key, formatHostPort(address));
     this.ctx.nat.report(peer.key, link.session.remoteAddress, address);
@@ -363,14 +454,19 @@ export class EdgeManager {
     if (link.registered || link.closed || peer === null || !link.identifyAcked) return;
     if (this.byPeer.get(peer.key) !== link) return;
     const now = ctx.clock.now();
-    const added = ctx.edgeTable.add({ id: peer.id, inbound: !link.outbound, address: link.session.remoteAddress, capabilities: peer.contact.capabilities }, now);
+    // A relayed session's address is virtual (100::/64 for every relayed peer): it says nothing of the
+    // peer's subnet, so relayed edges are not counted against one.
+    const remote = ctx.relaying.isRelayed(link.session.remoteAddress) ? undefined : link.session.remoteAddress;
+    const added = ctx.edgeTable.add({ id: peer.id, inbound: !link.outbound, address: remote, capabilities: peer.contact.capabilities }, now);
     if (!added.added) {
       if (added.reason === 'inbound-full') ctx.drops.inboundFull++;
+      else if (added.reason === 'subnet-full') ctx.drops.subnetFull++;
       else ctx.drops.edgeRefused++;
       this.refuse(link, new EdgeRefusedError(`the edge was refused: ${added.reason}`), true);
       return;
     }
     link.registered = true;
+    this.forgetUnverified(link);
     this.clearIdentifyTimers(link);
     ctx.counters.edgesEstablished++;
     const contact = peer.contact;
@@ -383,8 +479,11 @@ export class EdgeManager {
     } else {
       ctx.learning.firstHand(contact);
     }
-    for (const ch of link.heldChannels.splice(0)) if (!ch.closed) ctx.incomingChannel(peer.id, link.session, ch);
+    // A channel the peer opened, filled and closed before we verified it still holds data it was promised
+    // (its reliable frames were acknowledged): hand it over until its buffer is read.
+    for (const ch of link.heldChannels.splice(0)) if (!ch.closed || ch.buffered > 0) ctx.incomingChannel(peer.id, link.session, ch);
     link.resolveReady(link);
+    ctx.control.onEdgeUp(link);
     ctx.emit('edge', { id: peer.id.slice(), inbound: !link.outbound });
     // Learn through new edges (sibling exchange), except those the application asked for: connect()
     // wants a session to one peer, not our neighbourhood, and must not wait behind that work.
@@ -419,6 +518,7 @@ export class EdgeManager {
     link.closed = true;
     this.links.delete(link);
     if (!link.outbound) this.inboundOpen--;
+    this.forgetUnverified(link);
     this.clearIdentifyTimers(link);
     link.heldChannels.length = 0;
     const peer = link.peer;
@@ -435,7 +535,7 @@ export class EdgeManager {
     }
     if (!link.registered) return;
     link.registered = false;
-    ctx.edgeTable.remove(peer!.id);
+    const removed = ctx.edgeTable.remove(peer!.id);
     this.observed.remove(peer!.key);
     ctx.nat.remove(peer!.key);
     ctx.relaying.onLinkClosed(peer!.key);
@@ -444,7 +544,8 @@ export class EdgeManager {
     // burst and the Disconnect can win the race to close the session.
     const left = link.left || link.session.closeReason === 'remote';
     ctx.emit('edge-closed', { id: peer!.id.slice(), reason: left ? 'leave' : (link.session.closeReason ?? 'local') });
-    if (ctx.running) ctx.maintenance?.onEdgeLost(peer!.id, left);
+    // Replaced at once: our own edges, and siblings whoever dialed them (the neighbourhood routes).
+    if (ctx.running && !link.trimmed) ctx.maintenance?.onEdgeLost(peer!.id, left, link.outbound || removed?.kind === 'sibling');
   }
 }
 

@@ -79,7 +79,8 @@ export class Learning {
     if (result.status === 'added') ctx.counters.contactsLearned++;
     else if (result.status === 'rejected') {
       if (result.reason === 'pow' || result.reason === 'keyless') ctx.drops.subPow++;
-      else if (result.reason !== 'self' && result.reason !== 'subnet-full') ctx.drops.badContact++;
+      else if (result.reason === 'subnet-full') ctx.drops.knowledgeSubnetFull++;
+      else if (result.reason !== 'self') ctx.drops.badContact++;
     } else if (result.status === 'pending' && result.probe !== undefined) {
       this.queueProbe(result.probe);
     }

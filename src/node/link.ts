@@ -34,10 +34,16 @@ export class Link {
   maintained = false;
   /** The peer announced a graceful leave. */
   left = false;
+  /** This node closed the edge on purpose (degree trimming, a finished eviction probe): no replacement is dialed. */
+  trimmed = false;
   /** Why this node refused the link (reported to dialers). */
   refusal: Error | null = null;
   /** The link that won a simultaneous-dial tie-break against this one. */
   supersededBy: Link | null = null;
+  /** Smoothed round trip time of this edge in ms (RFC 6298 SRTT over control-channel pings); null before the first pong. */
+  rttMs: number | null = null;
+  /** When this link was last pinged by the periodic edge ping (node clock ms). */
+  lastPingMs = -Infinity;
   /** Our encoded Identify, resent until acknowledged. */
   identifyBytes: Uint8Array | null = null;
   identifyRetryTimer: unknown = null;

@@ -11,14 +11,18 @@
  *    into stale buckets, and lookups into empty buckets above our neighbourhood (once right after
  *    joining, then a few per refresh check): the self-lookup only teaches contacts near us, and without
  *    contacts in the coarse buckets there is nobody to make fingers of;
- * 4. periodic persistence of the knowledge table.
+ * 4. periodic persistence of the knowledge table;
+ * 5. degree trimming (src/kad/degree-trim.ts): above `degreeCap` live edges, surplus inbound edges are
+ *    closed with a Leave (their peers dial replacements elsewhere), so bootstrap nodes and other popular
+ *    nodes do not become hubs whose degree grows with the network.
  * Keepalive and dead-edge reaping are the sessions' own (spec 7.3: keepalive when idle, close after
  * deadAfterMs of silence); a closed edge is replaced at once with the dialable contact closest to it.
  */
-import { BUCKET_COUNT, commonPrefixLength, randomIdInBucket, type ReadonlyKadContact } from '../kad/index.js';
+import { BUCKET_COUNT, DEFAULT_TRIM_POLICY, SIBLINGS, commonPrefixLength, idsEqual, randomIdInBucket, ranksAmongSiblings, surplusEdges, type ReadonlyKadContact, type TrimPolicy } from '../kad/index.js';
 import {
   BUCKET_REFRESHES_PER_CHECK,
   FINGER_DIALS_PER_TICK,
+  UNCOVERED_BUCKET_LOOKUP_MS,
   JOIN_EMPTY_BUCKET_LOOKUPS,
   MAX_CONCURRENT_DIALS,
   MIN_SELF_LOOKUP_INTERVAL_MS,
@@ -40,6 +44,9 @@ export class Maintenance {
   private nextBucketCheckMs: number;
   private nextPersistMs: number;
   private sweptAfterJoin = false;
+  private readonly trimPolicy: TrimPolicy;
+  /** Last lookup into a bucket without an edge or a dialable contact, by bucket. */
+  private readonly uncoveredLookupMs = new Map<number, number>();
   private readonly dialSkip = (id: Uint8Array): boolean => {
     const policy = this.ctx.options.acceptEdge;
     return policy !== undefined && !policy(id.slice());
@@ -53,6 +60,7 @@ export class Maintenance {
     this.nextSiblingExchangeMs = now + options.siblingExchangeMs;
     this.nextBucketCheckMs = now + options.bucketRefreshCheckMs;
     this.nextPersistMs = now + options.persistIntervalMs;
+    this.trimPolicy = { ...DEFAULT_TRIM_POLICY, degreeCap: ctx.options.degreeCap };
   }
 
   start(): void {
@@ -70,12 +78,18 @@ export class Maintenance {
     if (now - this.lastSelfLookupMs >= MIN_SELF_LOOKUP_INTERVAL_MS) this.selfLookup(now);
   }
 
-  /** An edge closed: dial its replacement now rather than at the next round. */
-  onEdgeLost(id: Uint8Array, left: boolean): void {
+  /**
+   * An edge closed: dial its replacement now rather than at the next round, when `replace` (one of our
+   * own edges, or a sibling). An inbound finger was its peer's to maintain: replacing those too turned
+   * every lost inbound edge into an extra outbound one, and degrees crept up with churn (the rounds
+   * repair fingers anyway).
+   */
+  onEdgeLost(id: Uint8Array, left: boolean, replace: boolean): void {
     const ctx = this.ctx;
     const now = ctx.clock.now();
-    // A node that said goodbye is not redialed at once.
-    if (left) ctx.edgeTable.noteDialFailed(id, now);
+    // A node that said goodbye (or shed our edge) is not redialed for a while.
+    if (left) ctx.edgeTable.noteLeft(id, now);
+    if (!replace) return;
     const replacement = ctx.edgeTable.replacementFor(id, ctx.knowledge, now, this.dialSkip);
     if (replacement !== undefined) this.dial(replacement);
   }
@@ -88,7 +102,8 @@ export class Maintenance {
     ctx.edgeTable.noteDialStarted(contact.id, ctx.clock.now());
     this.dialsInFlight++;
     ctx.counters.dialsStarted++;
-    ctx.edges.dial(target, { timeoutMs: this.m.dialTimeoutMs, maintained: true }).then(
+    // The connect cascade (issue 6 item 5): known address, then rendezvous, punch or birthday, relay.
+    ctx.cascade.connect(target.nodeId, { timeoutMs: this.m.dialTimeoutMs * 2, knownAddressTimeoutMs: this.m.dialTimeoutMs, maintained: true }).then(
       () => {
         this.dialsInFlight--;
       },
@@ -117,6 +132,7 @@ export class Maintenance {
     for (const c of ctx.edgeTable.wanted(ctx.knowledge, now, this.dialSkip)) this.dial(c);
     this.fillFingers(now);
     this.runProbes();
+    this.trimSurplus(now);
     if (now >= this.nextSelfLookupMs && ctx.edgeTable.size > 0) this.selfLookup(now);
     if (now >= this.nextSiblingExchangeMs) {
       this.nextSiblingExchangeMs = now + this.m.siblingExchangeMs;
@@ -162,20 +178,41 @@ export class Maintenance {
     }
   }
 
-  /** Dials into knowledge buckets that have contacts but no live edge, coarsest (farthest) first. */
+  /**
+   * Dials into knowledge buckets that have contacts but no live edge, coarsest (farthest) first. When
+   * nobody in such a bucket is dialable (they trimmed our edge, left or failed: the bucket's few known
+   * contacts are often the same old, popular nodes everybody knows), a lookup toward a random ID in it
+   * learns others there.
+   */
   private fillFingers(now: number): void {
     const ctx = this.ctx;
     const covered = new Uint8Array(BUCKET_COUNT);
     for (const id of ctx.edgeTable.ids()) covered[commonPrefixLength(ctx.self, id)] = 1;
     let dials = 0;
+    let lookups = 0;
     for (let b = 0; b < BUCKET_COUNT && dials < FINGER_DIALS_PER_TICK; b++) {
       if (covered[b] === 1 || ctx.knowledge.bucketLength(b) === 0) continue;
       const target = randomIdInBucket(ctx.self, b, (out) => out.set(ctx.randomBytes(out.length)));
       const pick = ctx.edgeTable.replacementFor(target, ctx.knowledge, now, this.dialSkip);
-      if (pick === undefined || commonPrefixLength(ctx.self, pick.id) !== b) continue;
+      if (pick === undefined || commonPrefixLength(ctx.self, pick.id) !== b) {
+        if (lookups < FINGER_DIALS_PER_TICK && now - (this.uncoveredLookupMs.get(b) ?? -Infinity) >= UNCOVERED_BUCKET_LOOKUP_MS && ctx.lookups.lookup(target)) {
+          this.uncoveredLookupMs.set(b, now);
+          lookups++;
+        }
+        continue;
+      }
       this.dial(pick);
       dials++;
     }
+  }
+
+  /** Closes surplus inbound edges (degree-trim.ts); no replacement is dialed for them. */
+  private trimSurplus(now: number): void {
+    const ctx = this.ctx;
+    if (ctx.edgeTable.size <= this.trimPolicy.degreeCap) return;
+    // A peer that has us among its siblings (by what we know of its neighbourhood) keeps its edge.
+    const isPeersSibling = (peer: Uint8Array) => ranksAmongSiblings(ctx.self, peer, ctx.knowledge.closest(peer, SIBLINGS, (c) => !idsEqual(c.id, peer)));
+    for (const edge of surplusEdges(ctx.self, ctx.edgeTable.all(), now, this.trimPolicy, isPeersSibling)) ctx.edges.trim(edge.id);
   }
 
   private selfLookup(now: number): void {
@@ -194,8 +231,15 @@ export class Maintenance {
         continue;
       }
       ctx.counters.probesStarted++;
+      const hadEdge = ctx.edges.edgeLink(id) !== undefined;
       ctx.edges.dial(contact, { timeoutMs: this.m.dialTimeoutMs }).then(
-        () => ctx.running && ctx.learning.probeResult(id, true),
+        (link) => {
+          if (!ctx.running) return;
+          ctx.learning.probeResult(id, true);
+          // The probe only asked "are you alive?": an edge it made is not wanted (it would stay forever
+          // and degrees would creep up), unless it is a sibling now or maintenance adopted it.
+          if (!hadEdge && !link.maintained && ctx.edgeTable.get(id)?.kind === 'finger') ctx.edges.release(id);
+        },
         () => ctx.running && ctx.learning.probeResult(id, false),
       );
     }

@@ -29,6 +29,14 @@ export class NatMonitor {
     return this.current;
   }
 
+  /**
+   * Behind a symmetric NAT: its public host with the latest reporter's port (see ConsensusView), which the
+   * node advertises first so cone peers know which host to spray (birthday strategy); else null.
+   */
+  symmetricAddress(): { host: string; port: number } | null {
+    return this.current.type === 'symmetric' ? this.consensus.view().symmetricAddress : null;
+  }
+
   /** `reporterKey`, whose packets come from `reporterAddress`, sees us at `observed`. */
   report(reporterKey: string, reporterAddress: UdpAddress, observed: { host: string; port: number }): void {
     // A reporter whose address has no subnet (never on UDP) stands alone.

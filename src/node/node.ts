@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { randomFillSync } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { InvalidArgumentError, TimeoutError, WiremeshError, throwIfAborted, AbortedError } from '../errors.js';
+import { InvalidArgumentError, WiremeshError, throwIfAborted, AbortedError, TimeoutError } from '../errors.js';
 import {
   Identity,
   MAX_CONTACT_ADDRESSES,
@@ -24,26 +24,24 @@ import {
   type ContactAddress,
 } from '../identity/index.js';
 import { EdgeTable, KnowledgeTable, idKey, noSubnet, type EdgePhase } from '../kad/index.js';
-import { UNKNOWN_NAT_STATUS, type NatStatus } from '../nat/index.js';
-import { Endpoint, UdpTransport, type Channel, type Session } from '../session/index.js';
+import { UNKNOWN_NAT_STATUS, withNatType, type NatStatus } from '../nat/index.js';
+import { Endpoint, bindUdpTransport, type Channel, type Session } from '../session/index.js';
 import { MAX_ROUTED_PAYLOAD_BYTES, NODE_ID_BYTES } from '../wire/index.js';
 import { AsyncQueue } from './async-queue.js';
 import {
   ACK_TIMEOUT_MS,
   CONNECT_TIMEOUT_MS,
   DIAL_TIMEOUT_MS,
-  DIRECT_DIAL_BEFORE_RELAY_MS,
   KNOWLEDGE_DIR_NAME,
-  KNOWN_ADDRESS_DIAL_TIMEOUT_MS,
   PING_TIMEOUT_MS,
+  RENDEZVOUS_TIMEOUT_MS,
   RANDOM_POOL_BYTES,
-  RELAY_DIAL_TIMEOUT_MS,
 } from './constants.js';
 import { contactFromKad, recordOfKad } from './contact-forms.js';
 import type { NodeContext } from './context.js';
 import { ControlProtocol } from './control-protocol.js';
-import { EdgeManager, type EdgeInfo } from './edge-manager.js';
-import { EdgeRefusedError, NotRunningError, PowUnmetError, UnroutableError } from './errors.js';
+import { EdgeManager, withSignal, type EdgeInfo } from './edge-manager.js';
+import { NotRunningError, PowUnmetError } from './errors.js';
 import { KnowledgeStore } from './knowledge-store.js';
 import { Learning } from './learning.js';
 import type { Link } from './link.js';
@@ -53,10 +51,13 @@ import { NatMonitor } from './nat-monitor.js';
 import type { ObservedAddress } from './observed-addresses.js';
 import { checkAppChannel, resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './options.js';
 import { Punching } from './punching.js';
+import { Birthday } from './birthday.js';
+import { ConnectCascade } from './connect-cascade.js';
 import { Relaying, type SessionPath } from './relaying.js';
 import { RelayTransport } from './relay-transport.js';
 import { Rendezvous } from './rendezvous.js';
 import { Router } from './router.js';
+import type { RoutedPingResult } from './routed-pings.js';
 import { createCounters, createDrops, type NodeStats } from './stats.js';
 
 /** A message for this node: routed by NodeID, or sent directly over an edge (`direct`). */
@@ -92,6 +93,16 @@ export interface ConnectOptions {
 export interface OpenChannelOptions extends ConnectOptions {
   /** Reliable (spec 11) or not; default from the node's channelReliability option (reliable). */
   reliable?: boolean;
+}
+
+/** Waits for `promise` within options.timeoutMs (default 10 s) and options.signal; TIMEOUT names `what`. */
+function withDeadline(promise: Promise<void>, options: ConnectOptions, what: string): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} after ${timeoutMs} ms`)), timeoutMs);
+  });
+  return withSignal(Promise.race([promise, deadline]), options.signal).finally(() => clearTimeout(timer));
 }
 
 type NodeState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -154,6 +165,8 @@ export class Node extends EventEmitter {
   /** Our own addresses (option or interfaces), before any reflexive address is added. */
   private boundAddresses: ContactAddress[] = [];
   private record: Uint8Array | null = null;
+  /** Our NAT type as last classified, advertised in the contact's capability bits. */
+  private natType: NatStatus['type'] = 'unknown';
   private readonly onAbort = () => {
     void this.stop();
   };
@@ -248,6 +261,11 @@ export class Node extends EventEmitter {
     checkAppChannel(channel);
     const session = await this.connect(id, options);
     const reliable = options.reliable ?? this.opts.channelReliability(channel);
+    // A channel this node just closed lingers until the peer acknowledges the close; reopening waits for it
+    // (bounded like the connect) instead of handing back the dead channel.
+    if (session.channelClosing(channel)) {
+      await withDeadline(session.channelReleased(channel), options, `channel ${channel} to this peer is still closing`);
+    }
     const ch = session.channel(channel);
     if (reliable && !ch.reliable) ch.setReliable();
     if (!reliable && ch.reliable) throw new WiremeshError('INVALID_STATE', `channel ${channel} to this peer is already open as a reliable channel`);
@@ -260,6 +278,35 @@ export class Node extends EventEmitter {
     const link = ctx.edges.edgeLink(toNodeId(id));
     if (link === undefined) throw new WiremeshError('NO_EDGE', 'there is no edge to that node: ping() measures direct edges (use connect() first)');
     return ctx.control.ping(link, options.timeoutMs ?? PING_TIMEOUT_MS, options.signal);
+  }
+
+  /**
+   * Routed round trip to `id` (any node, no edge needed): a signed ping routed over the overlay by NodeID
+   * and the target's signed pong back. Resolves with the RTT and the hop counts both ways; rejects with
+   * UNROUTABLE (no edges yet), TIMEOUT (default 5 s) or ABORTED. `ping()` measures one edge instead.
+   */
+  async routedPing(id: Uint8Array | string, options: ConnectOptions = {}): Promise<RoutedPingResult> {
+    const ctx = this.live();
+    const target = toNodeId(id);
+    throwIfAborted(options.signal);
+    const timeoutMs = options.timeoutMs ?? PING_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new InvalidArgumentError(`timeoutMs must be a positive whole number of ms, got ${timeoutMs}`);
+    return ctx.router.pings.ping(target, timeoutMs, options.signal);
+  }
+
+  /**
+   * Finds a node by its NodeID alone and resolves with its verified contact (keys and addresses), opening
+   * no session: the rendezvous half of connect() (a signed Hello routed to the target, its signed Reply
+   * routed back). Rejects with UNROUTABLE (no edges yet), TIMEOUT (default 5 s) or ABORTED.
+   */
+  async find(id: Uint8Array | string, options: ConnectOptions = {}): Promise<Contact> {
+    const ctx = this.live();
+    const target = toNodeId(id);
+    if (idKey(target) === ctx.selfKey) throw new InvalidArgumentError('a node cannot look itself up: read node.contact');
+    throwIfAborted(options.signal);
+    const timeoutMs = options.timeoutMs ?? RENDEZVOUS_TIMEOUT_MS;
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new InvalidArgumentError(`timeoutMs must be a positive whole number of ms, got ${timeoutMs}`);
+    return ctx.rendezvous.find(target, timeoutMs, options.signal);
   }
 
   /** Starts a routed lookup toward `target` (learning the contacts around it); false without edges. */
@@ -342,66 +389,14 @@ export class Node extends EventEmitter {
     const ctx = this.live();
     if (idKey(target) === ctx.selfKey) throw new InvalidArgumentError('a node cannot connect to itself');
     throwIfAborted(options.signal);
-    const existing = ctx.edges.edgeLink(target);
-    if (existing !== undefined) return existing;
-    if (!satisfies(target, this.opts.difficulty)) {
+    // An existing edge is the cascade's first step (a relayed one starts looking for a direct path).
+    if (ctx.edges.edgeLink(target) === undefined && !satisfies(target, this.opts.difficulty)) {
       throw new PowUnmetError(`that NodeID has less than the network's ${this.opts.difficulty} bits of proof of work`);
     }
     const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new InvalidArgumentError(`timeoutMs must be a positive whole number of ms, got ${timeoutMs}`);
-    // One signal for the whole cascade: the caller's abort or our deadline (on the node's clock).
-    const deadline = new AbortController();
-    const timer = ctx.clock.setTimer(() => deadline.abort(new TimeoutError(`connect did not finish within ${timeoutMs} ms`)), timeoutMs);
-    const onCallerAbort = () => deadline.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const signal = deadline.signal;
-    try {
-      const known = ctx.knowledge.get(target);
-      const contact = known === undefined ? null : contactFromKad(known);
-      if (contact !== null && contact.addresses.length > 0) {
-        try {
-          return await ctx.edges.dial(contact, { timeoutMs: Math.min(KNOWN_ADDRESS_DIAL_TIMEOUT_MS, timeoutMs), signal });
-        } catch (err) {
-          if (err instanceof EdgeRefusedError || err instanceof PowUnmetError || err instanceof AbortedError) throw err;
-          // A stale address: ask the target itself where it is.
-        }
-      }
-      const targetKey = idKey(target);
-      let lastError: Error = new UnroutableError('no path to that node was found');
-      let dialable = contact;
-      try {
-        const found = await ctx.rendezvous.find(target, timeoutMs, signal);
-        dialable = found;
-        // Punch toward the target's candidates while dialing (it punched toward ours on our Hello).
-        ctx.punching.burst(found.addresses);
-        const directMs = ctx.relaying.relayCandidates(targetKey).length > 0 ? DIRECT_DIAL_BEFORE_RELAY_MS : DIAL_TIMEOUT_MS;
-        return await ctx.edges.dial(found, { timeoutMs: directMs, signal });
-      } catch (err) {
-        if (err instanceof EdgeRefusedError || err instanceof PowUnmetError || err instanceof AbortedError) throw err;
-        lastError = err as Error;
-      }
-      // Relay (issue 6 item 4): a relay-capable neighbour forwards the session's packets; only the
-      // target's keys are needed, which the rendezvous reply or the knowledge table gave us.
-      if (dialable === null) throw lastError;
-      for (const relay of ctx.relaying.relayCandidates(targetKey)) {
-        throwIfAborted(signal);
-        try {
-          const link = await ctx.relaying.dialVia(relay, dialable, RELAY_DIAL_TIMEOUT_MS, signal);
-          ctx.counters.connectsRelayed++;
-          return link;
-        } catch (err) {
-          if (err instanceof PowUnmetError || err instanceof AbortedError) throw err;
-          lastError = err as Error;
-        }
-      }
-      throw lastError;
-    } catch (err) {
-      if (err instanceof AbortedError && signal.reason instanceof TimeoutError && !options.signal?.aborted) throw signal.reason;
-      throw err;
-    } finally {
-      ctx.clock.clearTimer(timer);
-      options.signal?.removeEventListener('abort', onCallerAbort);
-    }
+    // The cascade (connect-cascade.ts) is shared with maintenance dials (issue 6 item 5).
+    return ctx.cascade.connect(target, { timeoutMs, signal: options.signal });
   }
 
   private async doStart(): Promise<void> {
@@ -435,7 +430,7 @@ export class Node extends EventEmitter {
     });
     let edges: EdgeManager | null = null;
     // The relay hook wraps the socket (relay-transport.ts): relayed peers get virtual addresses.
-    const socket = o.transport ?? (await UdpTransport.bind({ host: o.host, port: o.port }));
+    const socket = o.transport ?? (await bindUdpTransport({ host: o.host, port: o.port }));
     const transport = new RelayTransport(socket);
     const endpoint = await Endpoint.listen({
       staticKey: { publicKey: identity.xPublicKey, privateKey: identity.xPrivateKey },
@@ -444,7 +439,7 @@ export class Node extends EventEmitter {
       crypto: o.crypto,
       keepaliveIntervalMs: o.keepaliveMs,
       sessionTimeoutMs: o.deadAfterMs,
-      acceptPeer: () => edges !== null && edges.acceptPeer(),
+      acceptPeer: (key, address) => edges !== null && edges.acceptPeer(key, address),
     }).catch(async (err: unknown) => {
       if (o.transport === undefined) await socket.close();
       throw err;
@@ -485,6 +480,8 @@ export class Node extends EventEmitter {
       nat: null as unknown as NatMonitor,
       relaying: null as unknown as Relaying,
       punching: null as unknown as Punching,
+      birthday: null as unknown as Birthday,
+      cascade: null as unknown as ConnectCascade,
       maintenance: null,
       deliver: (from, data, direct, hops) => this.deliver(from, data, direct, hops),
       incomingChannel: (from, session, channel) => this.incomingChannel(from, session, channel),
@@ -503,6 +500,10 @@ export class Node extends EventEmitter {
     ctx.nat = new NatMonitor(ctx, () => this.boundAddresses);
     ctx.relaying = new Relaying(ctx, transport);
     ctx.punching = new Punching(ctx, socket);
+    // Extra sockets for the birthday strategy: UDP on our host when we bind our own socket.
+    const openSocket = o.openSocket ?? (o.transport === undefined ? () => bindUdpTransport({ host: o.host, port: 0 }) : undefined);
+    ctx.birthday = new Birthday(ctx, socket, transport, openSocket, (peerKey, address) => ctx.relaying.onPathFound(peerKey, address));
+    ctx.cascade = new ConnectCascade(ctx);
     if (o.maintenance !== null) ctx.maintenance = new Maintenance(ctx, o.maintenance, () => void this.persist());
     this.ctx = ctx;
     endpoint.on('session', edges.onInboundSession);
@@ -539,6 +540,8 @@ export class Node extends EventEmitter {
       ctx.router.close(stopped);
       ctx.rendezvous.close(stopped);
       ctx.punching.close();
+      ctx.birthday.close();
+      ctx.relaying.close();
       ctx.control.close(stopped);
       ctx.edges.closeAll();
       await this.persist();
@@ -602,16 +605,21 @@ export class Node extends EventEmitter {
    * An explicit `advertise` option is the operator's word and stays as given.
    */
   private adoptReflexive(status: NatStatus): void {
+    this.natType = status.type;
+    this.record = null;
     if (this.opts.advertise !== undefined || this.ctx === null) return;
     const local = this.boundAddresses;
-    const reflexive = status.type === 'cone' ? status.reflexive : null;
+    // Behind a symmetric NAT the public host (with the latest observed port) goes first instead: a cone
+    // peer sprays that host in the birthday strategy (issue 6 item 3).
+    const reflexive = status.type === 'cone' ? status.reflexive : status.type === 'symmetric' ? this.ctx.nat.symmetricAddress() : null;
     this.addresses = reflexive === null ? local : [reflexive, ...local].slice(0, MAX_CONTACT_ADDRESSES);
-    this.record = null;
   }
 
   private selfContact(): Contact {
     const id = this.identity;
-    return { nodeId: id.nodeId, edPublicKey: id.edPublicKey, xPublicKey: id.xPublicKey, addresses: this.addresses, capabilities: this.opts.capabilities };
+    // The NAT type rides in two capability bits (src/nat nat-capabilities.ts): peers pick punch, birthday or relay by it.
+    const capabilities = withNatType(this.opts.capabilities, this.natType);
+    return { nodeId: id.nodeId, edPublicKey: id.edPublicKey, xPublicKey: id.xPublicKey, addresses: this.addresses, capabilities };
   }
 
   private selfRecord(): Uint8Array {

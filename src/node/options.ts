@@ -9,6 +9,7 @@ import {
   BUCKET_STALE_AFTER_MS,
   CONTROL_BUDGET,
   DEFAULT_TARGET_DEGREE,
+  DEGREE_CAP,
   DEGREE_FLOOR,
   DIAL_BACKOFF_BASE_MS,
   DIAL_BACKOFF_MAX_MS,
@@ -72,10 +73,17 @@ export interface NodeOptions {
   /** Datagram transport and clock, for the in-memory simulator. */
   transport?: DatagramTransport;
   clock?: Clock;
+  /**
+   * Opens one more datagram socket on this host (birthday strategy behind a symmetric NAT, issue 6).
+   * Default: a UDP socket on `host`, any port, when the node binds its own socket; none with `transport`.
+   */
+  openSocket?: () => Promise<DatagramTransport>;
   /** Outbound edges wanted (default 24). */
   targetDegree?: number;
   /** Peer-initiated edges accepted at most (default 256). */
   maxInboundEdges?: number;
+  /** Live edges above which maintenance closes surplus inbound edges with a Leave (default 64, at least 2 x targetDegree; src/kad/degree-trim.ts). */
+  degreeCap?: number;
   /** Disable the per-subnet caps (loopback tests where every node shares 127.0.0.0/24). */
   noSubnet?: boolean;
   /** Maintenance timings, or false to run no maintenance (hand-wired tests). */
@@ -114,8 +122,10 @@ export interface ResolvedNodeOptions {
   bootstrap: Contact[];
   transport: DatagramTransport | undefined;
   clock: Clock;
+  openSocket: (() => Promise<DatagramTransport>) | undefined;
   targetDegree: number;
   maxInboundEdges: number;
+  degreeCap: number;
   noSubnet: boolean;
   maintenance: MaintenanceOptions | null;
   keepaliveMs: number;
@@ -136,8 +146,8 @@ export interface ResolvedNodeOptions {
 }
 
 const KNOWN_KEYS = new Set<string>([
-  'identity', 'dataDir', 'difficulty', 'host', 'port', 'advertise', 'bootstrap', 'transport', 'clock', 'targetDegree',
-  'maxInboundEdges', 'noSubnet', 'maintenance', 'keepaliveMs', 'deadAfterMs', 'budgets', 'acceptEdge', 'channelReliability',
+  'identity', 'dataDir', 'difficulty', 'host', 'port', 'advertise', 'bootstrap', 'transport', 'clock', 'openSocket', 'targetDegree',
+  'maxInboundEdges', 'degreeCap', 'noSubnet', 'maintenance', 'keepaliveMs', 'deadAfterMs', 'budgets', 'acceptEdge', 'channelReliability',
   'deliveryBuffer', 'channelBuffer', 'capabilities', 'relay', 'relayLimits', 'signal', 'random', 'crypto',
 ]);
 
@@ -234,6 +244,9 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (options.clock !== undefined && (typeof options.clock !== 'object' || typeof options.clock.now !== 'function')) bad('option clock must be a Clock');
   const targetDegree = int('targetDegree', options.targetDegree, DEFAULT_TARGET_DEGREE, DEGREE_FLOOR + 1, 4096);
   const maxInboundEdges = int('maxInboundEdges', options.maxInboundEdges, MAX_INBOUND_EDGES, 0, 65536);
+  // Below about twice the target degree (outbound plus as many inbound edges) ordinary nodes would trim
+  // each other's edges forever; the default grows with a larger target.
+  const degreeCap = int('degreeCap', options.degreeCap, Math.max(DEGREE_CAP, 2 * targetDegree + 16), 2 * targetDegree, 65536);
   if (options.noSubnet !== undefined && typeof options.noSubnet !== 'boolean') bad('option noSubnet must be true or false');
   const keepaliveMs = int('keepaliveMs', options.keepaliveMs, EDGE_KEEPALIVE_MS, 10, 3_600_000);
   const deadAfterMs = int('deadAfterMs', options.deadAfterMs, EDGE_DEAD_AFTER_MS, 20, 86_400_000);
@@ -261,8 +274,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     bootstrap,
     transport: options.transport,
     clock: options.clock ?? systemClock,
+    openSocket: fn('openSocket', options.openSocket),
     targetDegree,
     maxInboundEdges,
+    degreeCap,
     noSubnet: options.noSubnet ?? false,
     maintenance: maintenance(options.maintenance),
     keepaliveMs,

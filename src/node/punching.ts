@@ -8,9 +8,23 @@
  * so they open exactly the NAT mapping and filter entry the handshake then uses; receivers drop them
  * (editor's note 9). Bursts running at once are capped (MAX_CONCURRENT_PUNCH_BURSTS); a node whose
  * neighbours see it at its own address (public) has nothing to open and does not punch.
+ *
+ * approach() picks by the pair of NAT types (ours classified, the peer's from its contact's capability
+ * bits; src/nat traversalPlan): both symmetric -> no punch at all (a relay carries the pair); exactly one
+ * symmetric -> the birthday strategy's role (birthday.ts) besides the ordinary burst; else the burst.
  */
-import type { ContactAddress } from '../identity/index.js';
-import { MAX_CONCURRENT_PUNCH_BURSTS, PUNCH_INTERVAL_MS, PUNCH_PACKET, PUNCH_ROUNDS, punchCandidates } from '../nat/index.js';
+import { idKey } from '../kad/index.js';
+import type { Contact, ContactAddress } from '../identity/index.js';
+import {
+  MAX_CONCURRENT_PUNCH_BURSTS,
+  PUNCH_INTERVAL_MS,
+  PUNCH_PACKET,
+  PUNCH_ROUNDS,
+  natTypeOfCapabilities,
+  punchCandidates,
+  traversalPlan,
+  type TraversalPlan,
+} from '../nat/index.js';
 import type { DatagramTransport } from '../session/index.js';
 import type { NodeContext } from './context.js';
 
@@ -26,6 +40,22 @@ export class Punching {
   constructor(ctx: NodeContext, socket: DatagramTransport) {
     this.ctx = ctx;
     this.socket = socket;
+  }
+
+  /** What the NAT pair calls for toward `peer`. */
+  plan(peer: Contact): TraversalPlan {
+    return traversalPlan(this.ctx.nat.status().type, natTypeOfCapabilities(peer.capabilities));
+  }
+
+  /**
+   * Opens our side toward `peer` (a verified contact) as its NAT type and ours call for; returns the plan.
+   * `birthday`: 'ask' (we asked: connect() or an upgrade), 'answer' (its Hello asked us), or 'none'.
+   */
+  approach(peer: Contact, birthday: 'ask' | 'answer' | 'none'): TraversalPlan {
+    const plan = this.plan(peer);
+    if (plan.punch) this.burst(peer.addresses);
+    if (plan.birthday !== null && birthday !== 'none') this.ctx.birthday.start(plan.birthday, idKey(peer.nodeId), peer.addresses, birthday === 'answer');
+    return plan;
   }
 
   /** Starts one burst at `addresses` (capped); false when skipped (public node, cap, no candidate). */

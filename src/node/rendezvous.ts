@@ -7,7 +7,8 @@
  * Hellos are resent (new message id) until a Reply comes or the deadline passes.
  */
 import { AbortedError, TimeoutError } from '../errors.js';
-import { decodeContactRecord, type Contact } from '../identity/index.js';
+import { decodeContactRecord, encodeContactRecord, type Contact } from '../identity/index.js';
+import { CAP_BIRTHDAY_ASK } from '../nat/index.js';
 import { idKey } from '../kad/index.js';
 import { RENDEZVOUS_NONCE_BYTES, ROUTED_HELLO, ROUTED_REPLY, decodeRendezvous, encodeRendezvous, type RoutedEnvelope } from '../wire/index.js';
 import { HELLO_COPY_WINDOW_MS, MAX_PENDING_LOOKUPS, RENDEZVOUS_RETRY_MS } from './constants.js';
@@ -37,10 +38,13 @@ export class Rendezvous {
   }
 
   /** The target's verified contact (keys hash to `target`); UNROUTABLE, TIMEOUT or ABORTED otherwise. */
-  find(target: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<Contact> {
+  find(target: Uint8Array, timeoutMs: number, signal?: AbortSignal, askBirthday = false): Promise<Contact> {
     const ctx = this.ctx;
     const nonce = ctx.randomBytes(RENDEZVOUS_NONCE_BYTES);
-    const payload = encodeRendezvous({ nonce, record: ctx.selfRecord() });
+    // Asking for the birthday strategy: our record with CAP_BIRTHDAY_ASK, for this Hello only.
+    const self = ctx.selfContact();
+    const record = askBirthday ? encodeContactRecord({ ...self, capabilities: ((self.capabilities ?? 0) | CAP_BIRTHDAY_ASK) >>> 0 }) : ctx.selfRecord();
+    const payload = encodeRendezvous({ nonce, record });
     if (this.originate(ROUTED_HELLO, target, payload) === 0) {
       return Promise.reject(new UnroutableError('no live edge leads toward the target: the node has not joined the overlay yet'));
     }
@@ -117,9 +121,15 @@ export class Rendezvous {
       ctx.drops.badContact++;
       return;
     }
-    ctx.learning.firstHand(record.value.contact);
-    // The caller dials us as soon as this Reply arrives: open our NAT toward its candidates first.
-    ctx.punching.burst(record.value.contact.addresses);
+    const caps = record.value.contact.capabilities ?? 0;
+    const asksBirthday = (caps & CAP_BIRTHDAY_ASK) !== 0;
+    const contact = { ...record.value.contact, capabilities: (caps & ~CAP_BIRTHDAY_ASK) >>> 0 };
+    ctx.learning.firstHand(contact);
+    // The caller dials us as soon as this Reply arrives: open our NAT toward its candidates first (or take
+    // our birthday role, or nothing when both are symmetric), and with a relayed edge to the caller put
+    // it on trial toward them (it is upgrading to a direct path).
+    ctx.punching.approach(contact, asksBirthday ? 'answer' : 'none');
+    ctx.relaying.onPeerCandidates(originKey, contact);
     const reply = encodeRendezvous({ nonce: hello.value.nonce, record: ctx.selfRecord() });
     if (this.originate(ROUTED_REPLY, originId, reply) > 0) ctx.counters.hellosAnswered++;
   }

@@ -33,6 +33,8 @@ import {
   ROUTED_HELLO,
   ROUTED_LOOKUP,
   ROUTED_NEIGHBORS,
+  ROUTED_PING,
+  ROUTED_PONG,
   ROUTED_REPLY,
   copyBytes,
   decodeAckPayload,
@@ -58,6 +60,7 @@ import { UnroutableError } from './errors.js';
 import { sameBytes } from './identify-check.js';
 import type { Link } from './link.js';
 import { OriginatorBudgets } from './originator-budgets.js';
+import { RoutedPings } from './routed-pings.js';
 import { SeenMessages } from './seen-messages.js';
 
 export interface OriginateOptions {
@@ -93,10 +96,13 @@ export class Router {
   readonly seen = new SeenMessages(DEDUPE_CAPACITY);
   readonly originators: OriginatorBudgets;
   private readonly pendingAcks = new Map<string, PendingAck>();
+  /** Routed ping/pong (routed-pings.ts): answered here, never delivered to the application. */
+  readonly pings: RoutedPings;
 
   constructor(ctx: NodeContext) {
     this.ctx = ctx;
     this.originators = new OriginatorBudgets(ctx.options.originatorBudget, MAX_ORIGINATOR_BUCKETS);
+    this.pings = new RoutedPings(ctx, (type, target, payload) => this.originate(type, target, payload, {}));
   }
 
   // ---- receive path ----
@@ -252,6 +258,12 @@ export class Router {
       case ROUTED_REPLY:
         if (isTarget) ctx.rendezvous.onReply(env, originId, originKey);
         return;
+      case ROUTED_PING:
+        if (isTarget) this.pings.onPing(env, originId, originKey);
+        return;
+      case ROUTED_PONG:
+        if (isTarget) this.pings.onPong(env, originKey);
+        return;
       default:
         ctx.drops.unknownType++;
         return;
@@ -391,6 +403,7 @@ export class Router {
 
   /** Fails every pending acknowledgement (node stopping). */
   close(err: Error): void {
+    this.pings.close(err);
     for (const pending of [...this.pendingAcks.values()]) {
       pending.cleanup();
       pending.reject(err);

@@ -38,6 +38,10 @@ export const NODE_DROP_REASONS = [
   'edgeRefused',
   /** Inbound edge cap reached. */
   'inboundFull',
+  /** An inbound edge (or handshake) from a subnet already holding kad's MAX_EDGES_PER_SUBNET of our edges. */
+  'subnetFull',
+  /** A contact the knowledge table refused because its subnet already has SUBNET_CAP contacts there. */
+  'knowledgeSubnetFull',
   /** node.deliveries was full (the 'message' event still fired). */
   'deliveryQueueFull',
   /** node.channels was full and nobody listened to 'channel': the channel was closed. */
@@ -67,9 +71,14 @@ export interface NodeCounters {
   lookupsSent: number;
   lookupsAnswered: number;
   hellosAnswered: number;
+  /** Routed pings this node sent, and those it answered with a routed pong (issue 7). */
+  routedPingsSent: number;
+  routedPingsAnswered: number;
   rendezvousCompleted: number;
   edgesEstablished: number;
   edgesClosed: number;
+  /** Surplus inbound edges this node closed with a Leave to keep its degree bounded (src/kad/degree-trim.ts). */
+  edgesTrimmed: number;
   dialsStarted: number;
   dialsFailed: number;
   contactsLearned: number;
@@ -81,11 +90,23 @@ export interface NodeCounters {
   relayedBytes: number;
   /** FORWARD frames refused (not relaying, no edge to the target, or over a cap). */
   relayRefused: number;
+  /** relayRefused by reason (the REFUSED frame's reason): no edge to the target, session caps, rate caps. */
+  relayRefusedNoEdge: number;
+  relayRefusedSessionsFull: number;
+  relayRefusedRateLimited: number;
   /** connect() results by path. */
   connectsRelayed: number;
   /** Hole-punch bursts started, and those skipped at the concurrency cap. */
   punchBursts: number;
   punchBurstsSkipped: number;
+  /** Birthday attempts (one side symmetric) started, skipped (budget or no socket), paths found, datagrams sent. */
+  birthdayAttempts: number;
+  birthdaySkipped: number;
+  birthdayFound: number;
+  birthdayPackets: number;
+  /** Relayed sessions put on trial toward a direct path, and those that moved to it. */
+  upgradeTrials: number;
+  pathUpgrades: number;
 }
 
 export interface NodeStats {
@@ -110,9 +131,12 @@ export function createCounters(): NodeCounters {
     lookupsSent: 0,
     lookupsAnswered: 0,
     hellosAnswered: 0,
+    routedPingsSent: 0,
+    routedPingsAnswered: 0,
     rendezvousCompleted: 0,
     edgesEstablished: 0,
     edgesClosed: 0,
+    edgesTrimmed: 0,
     dialsStarted: 0,
     dialsFailed: 0,
     contactsLearned: 0,
@@ -122,9 +146,18 @@ export function createCounters(): NodeCounters {
     relayedPackets: 0,
     relayedBytes: 0,
     relayRefused: 0,
+    relayRefusedNoEdge: 0,
+    relayRefusedSessionsFull: 0,
+    relayRefusedRateLimited: 0,
     connectsRelayed: 0,
     punchBursts: 0,
     punchBurstsSkipped: 0,
+    birthdayAttempts: 0,
+    birthdaySkipped: 0,
+    birthdayFound: 0,
+    birthdayPackets: 0,
+    upgradeTrials: 0,
+    pathUpgrades: 0,
   };
 }
 

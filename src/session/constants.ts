@@ -64,3 +64,60 @@ export const RELIABLE_MAX_PEER_WINDOW = 65_536;
 // spec 11.1: reliable sequence numbers are uint32 and 0 means "unreliable"; wiremesh numbers them
 // 1..2^32-1 and wraps from 2^32-1 back to 1, so the space has 2^32-1 values.
 export const RELIABLE_SEQ_SPACE = 2 ** 32 - 1;
+
+// ---- handshake flood defences (spec 6 "under load"; issue 8 item 3) ----
+// Tunable: above this many HandshakeInits with a valid MAC1 per second the responder is under load and
+// demands cookies (MAC2) before any Diffie-Hellman work.
+export const COOKIE_THRESHOLD_PER_SEC = 2000;
+// Tunable: ...or when the Diffie-Hellman work of answering initiations (consume, respond, create the
+// session) took more than this many ms of one second. A time budget calibrates itself: on a slow or busy
+// machine it engages before the kernel's socket buffer overflows (WireGuard watches its queue length instead,
+// which a Node.js socket does not expose).
+export const HANDSHAKE_BUDGET_MS_PER_SEC = 50;
+// Tunable (WireGuard's UNDER_LOAD_AFTER_TIME): once the threshold was crossed, the responder stays under
+// load this long after the last second in which it was crossed, so a flood cannot buy DH work at the
+// start of every second.
+export const UNDER_LOAD_HOLD_MS = 1000;
+// Tunable (WireGuard's ratelimiter: 20 packets/s, burst 5, per source IP): under load, initiations with a
+// valid cookie are admitted to the DH at most at this rate per source IP.
+export const HANDSHAKES_PER_SOURCE_PER_SEC = 20;
+export const HANDSHAKE_BURST_PER_SOURCE = 5;
+// Tunable: under load, CookieReplies (each costs a keyed hash, an XChaCha20-Poly1305 seal and a send) go to
+// one source IP at most at this rate; the rest of that source's initiations are dropped unanswered.
+export const COOKIE_REPLIES_PER_SOURCE_PER_SEC = 50;
+export const COOKIE_REPLY_BURST_PER_SOURCE = 50;
+// Tunable: and at most this many CookieReplies per second in all (sources may be spoofed or many), which
+// bounds the responder's CPU spent on a flood of initiations that carry no cookie.
+export const COOKIE_REPLIES_PER_SEC = 10_000;
+// Tunable: source IPs the per-source limiters track at most (memory bound); when full, sources not yet
+// tracked are refused until idle entries expire (as WireGuard's table does).
+export const RATE_LIMITED_SOURCES_MAX = 16_384;
+
+// Tunable: reliable channels cut their frame staging buffers (kept until acknowledged, spec 11) from slabs
+// of this many bytes: about 13 default-size frames per allocation instead of one allocation per frame.
+export const RELIABLE_STAGING_SLAB_BYTES = 16 * 1024;
+
+// ---- native fast path (native-transport.ts, docs/decisions.md "Native fast path") ----
+// spec 13: requested SO_RCVBUF / SO_SNDBUF of a session socket (Linux clamps to rmem_max / wmem_max).
+export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+// Tunable: smallest bytes per datagram slot of the native send and receive arenas (an endpoint with a
+// larger maxPacketSize gets that). Covers the default 1232-byte MaxPacketSize (spec 9) and handshakes;
+// larger sends go alone, larger received datagrams are cut and then fail their checks (counted as
+// malformed or decrypt drops).
+export const NATIVE_SLOT_BYTES = 2048;
+// Tunable: datagrams per sendmmsg call; a full batch is sent at once, the rest at the end of the turn.
+export const NATIVE_SEND_BATCH_DATAGRAMS = 64;
+// Tunable: datagrams per recvmmsg call (one call into JavaScript per batch). Bounded so one batch of
+// coalesced 64-byte events (about 17 per packet) fits a channel's default 1024-event buffer.
+export const NATIVE_RECV_BATCH_DATAGRAMS = 32;
+// Tunable: a received batch smaller than this is copied out datagram by datagram (the arena is reused);
+// from this size on the datagrams are views of the arena and the arena is replaced, so a retained event
+// keeps at most one arena alive that was at least this full.
+export const NATIVE_RECV_COPY_BELOW_DATAGRAMS = 8;
+
+// ---- handshake retries ----
+// An initiator answers a HandshakeResp to any of its last this-many initiations (the current one and the
+// ones its retries replaced). Retries go every handshakeRetryMs (1 s) with a fresh ephemeral key; keeping
+// only the newest made any round trip longer than that livelock (found by the soak, docs/figures/soak.md).
+// Three cover round trips up to about 3 s at 2 extra DH pairs per late response.
+export const ANSWERABLE_INITIATIONS = 3;

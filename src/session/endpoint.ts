@@ -30,6 +30,8 @@ import {
   validateTransportPacket,
 } from '../wire/index.js';
 import { CookieChecker, CookieGenerator, formatAddress } from './cookie.js';
+import { HandshakeLoad } from './cookie-load.js';
+import { SourceRateLimiter } from './cookie-ratelimit.js';
 import { type CryptoSuite, type KeyPair, randomBytes, suiteByName } from './crypto/index.js';
 import {
   StaticStaticCache,
@@ -45,8 +47,21 @@ import { resolveSessionConfig, type SessionConfig } from './config.js';
 import { Session, type SessionHost } from './session.js';
 import { PersistentSession, type PersistentDialOptions } from './persistent-session.js';
 import { createStats, type EndpointStats } from './stats.js';
-import { systemClock, UdpTransport, type Clock, type DatagramTransport, type UdpAddress } from './transport.js';
-import { MAX_TIMESTAMP_SKEW_MS } from './constants.js';
+import { systemClock, type Clock, type DatagramTransport, type UdpAddress } from './transport.js';
+import { bindUdpTransport } from './native-transport.js';
+import {
+  COOKIE_REPLIES_PER_SEC,
+  COOKIE_REPLIES_PER_SOURCE_PER_SEC,
+  COOKIE_REPLY_BURST_PER_SOURCE,
+  COOKIE_THRESHOLD_PER_SEC,
+  HANDSHAKE_BUDGET_MS_PER_SEC,
+  HANDSHAKE_BURST_PER_SOURCE,
+  HANDSHAKES_PER_SOURCE_PER_SEC,
+  ANSWERABLE_INITIATIONS,
+  MAX_TIMESTAMP_SKEW_MS,
+  RATE_LIMITED_SOURCES_MAX,
+  UNDER_LOAD_HOLD_MS,
+} from './constants.js';
 
 export interface EndpointOptions extends Partial<SessionConfig> {
   /** The endpoint's static X25519 key pair (the Noise `s`). */
@@ -63,6 +78,11 @@ export interface EndpointOptions extends Partial<SessionConfig> {
   alwaysCookie?: boolean;
   /** Above this many HandshakeInits per second the endpoint is "under load" and demands cookies. */
   cookieThresholdPerSec?: number;
+  /**
+   * ...or above this many ms of handshake (DH) work per second (cookie-load.ts). Default: 50 ms at the
+   * default threshold, scaled with `cookieThresholdPerSec` (a benchmark that raises the threshold raises it).
+   */
+  handshakeBudgetMsPerSec?: number;
   /** Sessions this endpoint holds at most (memory bound); further handshakes are refused. */
   maxSessions?: number;
   /** Handshake retransmission interval while dialing. */
@@ -86,6 +106,8 @@ export interface DialOptions {
 interface PendingRekey {
   session: Session;
   state: InitiatorState | null;
+  /** Earlier initiations of this rekey, newest first, still answerable (see ANSWERABLE_INITIATIONS). */
+  previous: InitiatorState[];
   cookies: CookieGenerator;
   retryTimer: unknown;
 }
@@ -95,6 +117,8 @@ interface PendingDial {
   remoteStaticKey: Uint8Array;
   address: UdpAddress;
   state: InitiatorState | null;
+  /** Earlier initiations of this dial, newest first, still answerable (see ANSWERABLE_INITIATIONS). */
+  previous: InitiatorState[];
   cookies: CookieGenerator;
   resolve: (s: Session) => void;
   reject: (err: Error) => void;
@@ -126,7 +150,12 @@ export class Endpoint extends EventEmitter implements SessionHost {
   private readonly staticStatic: StaticStaticCache;
   private readonly cookieGenerators = new Map<string, CookieGenerator>();
   private readonly alwaysCookie: boolean;
-  private readonly cookieThresholdPerSec: number;
+  private readonly load: HandshakeLoad;
+  private readonly measureHandshakeCost: boolean;
+  // Under load only (spec 6; WireGuard's ratelimiter): per source IP, DH work for initiations with a valid
+  // cookie, and CookieReplies (also capped in total) for those without.
+  private readonly handshakeLimiter: SourceRateLimiter;
+  private readonly cookieReplyLimiter: SourceRateLimiter;
   private readonly maxSessions: number;
   private readonly handshakeRetryMs: number;
   private readonly dialTimeoutMs: number;
@@ -134,8 +163,6 @@ export class Endpoint extends EventEmitter implements SessionHost {
   private readonly acceptPeer: ((key: Uint8Array, addr: UdpAddress) => boolean) | null;
   /** Jitter source (seedable for deterministic simulations). */
   readonly random: () => number;
-  private loadWindowStartMs = 0;
-  private loadWindowCount = 0;
   private readonly freeBuffers: Uint8Array[] = [];
   private readonly sendDone = new Map<Uint8Array, (err: Error | null) => void>();
   private dirty: Session[] = [];
@@ -153,7 +180,27 @@ export class Endpoint extends EventEmitter implements SessionHost {
     this.cookieChecker = new CookieChecker(options.staticKey.publicKey);
     this.staticStatic = new StaticStaticCache(this.suite, options.staticKey.privateKey);
     this.alwaysCookie = options.alwaysCookie ?? false;
-    this.cookieThresholdPerSec = positiveInt('cookieThresholdPerSec', options.cookieThresholdPerSec, 2000);
+    const threshold = positiveInt('cookieThresholdPerSec', options.cookieThresholdPerSec, COOKIE_THRESHOLD_PER_SEC);
+    const budget = options.handshakeBudgetMsPerSec ?? (HANDSHAKE_BUDGET_MS_PER_SEC * threshold) / COOKIE_THRESHOLD_PER_SEC;
+    if (!(budget > 0)) {
+      throw new InvalidArgumentError(`option handshakeBudgetMsPerSec = ${String(budget)} is invalid: use a positive number of ms per second`);
+    }
+    this.load = new HandshakeLoad(threshold, UNDER_LOAD_HOLD_MS, budget);
+    this.measureHandshakeCost = this.clock === systemClock;
+    const startMs = this.clock.now();
+    this.handshakeLimiter = new SourceRateLimiter(
+      { perSourcePerSec: HANDSHAKES_PER_SOURCE_PER_SEC, perSourceBurst: HANDSHAKE_BURST_PER_SOURCE, maxSources: RATE_LIMITED_SOURCES_MAX },
+      startMs,
+    );
+    this.cookieReplyLimiter = new SourceRateLimiter(
+      {
+        perSourcePerSec: COOKIE_REPLIES_PER_SOURCE_PER_SEC,
+        perSourceBurst: COOKIE_REPLY_BURST_PER_SOURCE,
+        totalPerSec: COOKIE_REPLIES_PER_SEC,
+        maxSources: RATE_LIMITED_SOURCES_MAX,
+      },
+      startMs,
+    );
     this.maxSessions = positiveInt('maxSessions', options.maxSessions, 100_000);
     this.handshakeRetryMs = positiveInt('handshakeRetryMs', options.handshakeRetryMs, 1000);
     this.dialTimeoutMs = positiveInt('dialTimeoutMs', options.dialTimeoutMs, 10_000);
@@ -170,7 +217,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     resolveSessionConfig(options);
     const transport =
       options.transport ??
-      (await UdpTransport.bind({ host: options.host, port: options.port }));
+      (await bindUdpTransport({ host: options.host, port: options.port, maxDatagramBytes: options.maxPacketSize }));
     try {
       return new Endpoint(options, transport);
     } catch (err) {
@@ -225,6 +272,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
         remoteStaticKey: copyBytes(remoteStaticKey),
         address: addr,
         state: null,
+        previous: [],
         cookies: this.cookieGeneratorFor(remoteStaticKey),
         resolve,
         reject,
@@ -242,6 +290,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
         dial.deadlineTimer = null;
         dial.state?.destroy();
         dial.state = null;
+        for (const old of dial.previous.splice(0)) old.destroy();
         this.dials.delete(localIndex);
       };
       this.dials.set(localIndex, dial);
@@ -327,6 +376,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     const rekey: PendingRekey = {
       session,
       state: null,
+      previous: [],
       cookies: this.cookieGeneratorFor(session.remoteStaticKey),
       retryTimer: null,
     };
@@ -365,6 +415,8 @@ export class Endpoint extends EventEmitter implements SessionHost {
     const dirty = this.dirty;
     this.dirty = [];
     for (let i = 0; i < dirty.length; i++) dirty[i]!.flush();
+    // A batching transport sends everything this turn produced in one go (native-transport.ts).
+    this.transport.flush?.();
   }
 
   private fireTimer(session: Session): void {
@@ -403,7 +455,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
   }
 
   private sendInitiation(dial: PendingDial): void {
-    dial.state?.destroy();
+    retainInitiation(dial);
     const init = this.transmitInitiation(dial.remoteStaticKey, dial.localIndex, dial.cookies, dial.address);
     if (init === null) {
       this.failDial(dial, new WiremeshError('BAD_PEER_KEY', 'the remote static key is a low-order point: check the key you dialed'));
@@ -448,8 +500,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
   }
 
   private sendRekeyInitiation(rekey: PendingRekey): void {
-    rekey.state?.destroy();
-    rekey.state = null;
+    retainInitiation(rekey);
     const session = rekey.session;
     if (session.state === 'closed' || this.closing !== null) {
       this.endRekey(rekey);
@@ -474,6 +525,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     rekey.retryTimer = null;
     rekey.state?.destroy();
     rekey.state = null;
+    for (const old of rekey.previous.splice(0)) old.destroy();
     if (this.rekeys.get(rekey.session.localIndex) === rekey) this.rekeys.delete(rekey.session.localIndex);
   }
 
@@ -537,16 +589,6 @@ export class Endpoint extends EventEmitter implements SessionHost {
     }
   }
 
-  private underLoad(now: number): boolean {
-    if (this.alwaysCookie) return true;
-    if (now - this.loadWindowStartMs >= 1000) {
-      this.loadWindowStartMs = now;
-      this.loadWindowCount = 0;
-    }
-    this.loadWindowCount++;
-    return this.loadWindowCount > this.cookieThresholdPerSec;
-  }
-
   private onHandshakeInit(buf: Uint8Array, host: string, port: number): void {
     const drops = this.stats.drops;
     if (buf.length !== SIZE_HANDSHAKE_INIT || buf[1] !== 0 || buf[2] !== 0 || buf[3] !== 0) {
@@ -560,20 +602,46 @@ export class Endpoint extends EventEmitter implements SessionHost {
     }
     const now = this.clock.now();
     const addrString = formatAddress(host, port);
-    if (this.underLoad(now) && !this.cookieChecker.checkMac2(buf, HANDSHAKE_INIT_MAC2_OFFSET, addrString, now)) {
+    const underLoad = this.load.arrive(now);
+    this.stats.underLoadEpisodes = this.load.episodes;
+    if (underLoad || this.alwaysCookie) {
       // spec 6: under load, only initiators that prove their address with a cookie get a DH computation.
-      drops.mac2_required++;
-      const reply = this.cookieChecker.createReply(buf, addrString, now);
-      const out = this.acquireBuffer();
-      out.set(reply);
-      this.stats.cookieRepliesSent++;
-      this.transmit(out, reply.length, host, port);
-      return;
+      // An all-zero MAC2 means "no cookie" (spec 4.1): no need to compute the two it could have matched.
+      if (isZeroMac2(buf) || !this.cookieChecker.checkMac2(buf, HANDSHAKE_INIT_MAC2_OFFSET, addrString, now)) {
+        if (underLoad && !this.cookieReplyLimiter.allow(host, now)) {
+          drops.cookie_rate_limited++;
+          return;
+        }
+        this.sendCookieReply(buf, addrString, host, port, now);
+        return;
+      }
+      // A valid cookie proves the address, not good intent: DH work per source IP stays bounded.
+      if (underLoad && !this.handshakeLimiter.allow(host, now)) {
+        drops.handshake_rate_limited++;
+        return;
+      }
     }
     if (this.sessions.size >= this.maxSessions) {
       drops.too_many_sessions++;
       return;
     }
+    // The DH work is charged to the load window (cookie-load.ts: a time budget) as this process's CPU time,
+    // so a busy machine preempting us does not count as work. Real clocks only: a simulation's virtual clock
+    // must not make its runs depend on the speed of the machine.
+    if (!this.measureHandshakeCost) {
+      this.answerInitiation(buf, host, port, now);
+      return;
+    }
+    const cpu0 = process.cpuUsage();
+    this.answerInitiation(buf, host, port, now);
+    const cpu = process.cpuUsage(cpu0);
+    this.load.charge(now, (cpu.user + cpu.system) / 1000);
+    this.stats.underLoadEpisodes = this.load.episodes;
+  }
+
+  /** spec 5.3, 5.4: consumes a checked initiation, answers it and creates (or rekeys) the session. */
+  private answerInitiation(buf: Uint8Array, host: string, port: number, now: number): void {
+    const drops = this.stats.drops;
     const consumed = consumeInitiation({
       suite: this.suite,
       localStatic: this.staticKey,
@@ -638,10 +706,12 @@ export class Endpoint extends EventEmitter implements SessionHost {
     resp.keys.sendKey.fill(0);
     resp.keys.recvKey.fill(0);
     this.sessions.set(localIndex, session);
-    this.responderSessions.set(staticHex, session);
     this.stats.sessionsOpened++;
     this.stats.handshakesAccepted++;
     session.once('confirmed', () => {
+      // The rekey lookup must find the session the initiator actually uses: when its retries made several
+      // unconfirmed sessions, the confirmed one may be any of them, and the others time out.
+      this.responderSessions.set(staticHex, session);
       this.stats.handshakesCompleted++;
       this.emit('session', session);
     });
@@ -649,6 +719,16 @@ export class Endpoint extends EventEmitter implements SessionHost {
     out.set(resp.packet);
     this.transmit(out, resp.packet.length, host, port);
     this.armTimer(session, session.nextDeadline());
+  }
+
+  /** spec 6.2: answers an initiation that needs a cookie (counted as mac2_required). */
+  private sendCookieReply(init: Uint8Array, addrString: string, host: string, port: number, now: number): void {
+    this.stats.drops.mac2_required++;
+    const reply = this.cookieChecker.createReply(init, addrString, now);
+    const out = this.acquireBuffer();
+    out.set(reply);
+    this.stats.cookieRepliesSent++;
+    this.transmit(out, reply.length, host, port);
   }
 
   private onHandshakeResp(buf: Uint8Array, host: string, port: number): void {
@@ -665,7 +745,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
       else drops.handshake_unexpected++;
       return;
     }
-    const consumed = this.consumeResponseCounted(dial.state, buf);
+    const consumed = this.consumeResponseCounted(dial.state, dial.previous, buf);
     if (consumed === null) return;
     const session = new Session({
       host: this,
@@ -690,13 +770,19 @@ export class Endpoint extends EventEmitter implements SessionHost {
   }
 
   /** MAC1 (keyed by our own static key, spec 5.4) then spec 5.5; every rejection counted. */
-  private consumeResponseCounted(state: InitiatorState, buf: Uint8Array): Extract<ConsumeResponseResult, { ok: true }> | null {
+  private consumeResponseCounted(state: InitiatorState, previous: InitiatorState[], buf: Uint8Array): Extract<ConsumeResponseResult, { ok: true }> | null {
     const drops = this.stats.drops;
     if (!this.cookieChecker.checkMac1(buf, HANDSHAKE_RESP_MAC1_OFFSET)) {
       drops.mac1++;
       return null;
     }
-    const consumed = consumeResponse(state, buf);
+    let consumed = consumeResponse(state, buf);
+    // A response to an earlier initiation (it arrived after our retry): the round trip outlasted the retry
+    // interval. Without this a path slower than handshakeRetryMs never completes a handshake.
+    for (let i = 0; !consumed.ok && consumed.reason === 'decrypt' && i < previous.length; i++) {
+      const answered = consumeResponse(previous[i]!, buf);
+      if (answered.ok) consumed = answered;
+    }
     if (consumed.ok) return consumed;
     if (consumed.reason === 'low_order') drops.handshake_low_order++;
     else if (consumed.reason === 'decode') drops.malformed++;
@@ -706,7 +792,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
   }
 
   private onRekeyResponse(rekey: PendingRekey, buf: Uint8Array): void {
-    const consumed = this.consumeResponseCounted(rekey.state!, buf);
+    const consumed = this.consumeResponseCounted(rekey.state!, rekey.previous, buf);
     if (consumed === null) return;
     this.endRekey(rekey);
     this.stats.handshakesCompleted++;
@@ -742,6 +828,23 @@ export class Endpoint extends EventEmitter implements SessionHost {
     if (dial !== undefined) this.sendInitiation(dial);
     else this.sendRekeyInitiation(rekey!);
   }
+}
+
+/**
+ * Before a retry replaces the initiation in flight: keep it answerable (newest first) and destroy what
+ * falls out of the window of ANSWERABLE_INITIATIONS.
+ */
+function retainInitiation(pending: { state: InitiatorState | null; previous: InitiatorState[] }): void {
+  if (pending.state !== null) pending.previous.unshift(pending.state);
+  pending.state = null;
+  while (pending.previous.length > ANSWERABLE_INITIATIONS - 1) pending.previous.pop()!.destroy();
+}
+
+/** spec 4.1: an initiator without a cookie sends MAC2 as 16 zero bytes. */
+function isZeroMac2(init: Uint8Array): boolean {
+  let acc = 0;
+  for (let i = HANDSHAKE_INIT_MAC2_OFFSET; i < SIZE_HANDSHAKE_INIT; i++) acc |= init[i]!;
+  return acc === 0;
 }
 
 function keyHex(key: Uint8Array): string {

@@ -23,3 +23,5 @@ export { ReliableChannelState, type ReliableOptions } from './reliable-channel.j
 export { Endpoint, parseUdpAddress, type EndpointOptions, type DialOptions } from './endpoint.js';
 export { createStats, totalDrops, DROP_REASONS, type DropReason, type EndpointStats } from './stats.js';
 export { UdpTransport, systemClock, normalizeHost, type Clock, type DatagramTransport, type DatagramHandler, type UdpAddress } from './transport.js';
+export { NativeUdpTransport, bindUdpTransport, openNativeTransports } from './native-transport.js';
+export { nativeAddon, nativeAddonProblem } from './native-addon.js';

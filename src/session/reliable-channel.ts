@@ -5,7 +5,7 @@
  */
 import { WiremeshError } from '../errors.js';
 import { FRAME_TRAILER_MAX_SIZE, FrameWriter, encodeFrame, eventRecordSize, type FrameEvent } from '../wire/index.js';
-import { RELIABLE_WINDOW } from './constants.js';
+import { RELIABLE_STAGING_SLAB_BYTES, RELIABLE_WINDOW } from './constants.js';
 import { BoundedQueue } from './event-queue.js';
 import { ReliableReceiver, ReliableSender } from './reliable.js';
 
@@ -44,6 +44,8 @@ export class ReliableChannelState {
    */
   private readonly readyFrames = new BoundedQueue<SentFrame>(1 << 30);
   private staging: Uint8Array | null = null;
+  private slab: Uint8Array | null = null;
+  private slabUsed = 0;
   private readonly stagingWriter = new FrameWriter(new Uint8Array(0), 0, 0);
   private _queuedEvents = 0;
   private sendWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
@@ -92,7 +94,7 @@ export class ReliableChannelState {
       this.readyFrames.push({ records: encodeFrame({ channel, events: [{ type, payload }] }).subarray(1), events: 1 });
     } else if (this.staging === null || !this.stagingWriter.tryAddEvent(type, payload)) {
       this.closeStaging();
-      this.staging = new Uint8Array(maxPlain);
+      this.staging = this.stagingRegion(maxPlain);
       this.stagingWriter.reset(this.staging, 0, maxPlain);
       this.stagingWriter.begin(channel);
       this.stagingWriter.tryAddEvent(type, payload);
@@ -110,10 +112,31 @@ export class ReliableChannelState {
     return frame;
   }
 
+  /**
+   * A fresh frame-sized region for staging. Regions are cut from slabs of RELIABLE_STAGING_SLAB_BYTES, so a
+   * stream allocates one buffer per dozen frames instead of one per frame; a slab is freed once every
+   * frame cut from it is acknowledged (they are, roughly in order) and the channel has moved on.
+   */
+  private stagingRegion(size: number): Uint8Array {
+    if (this.slab === null || this.slabUsed + size > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(RELIABLE_STAGING_SLAB_BYTES, size));
+      this.slabUsed = 0;
+    }
+    const region = this.slab.subarray(this.slabUsed, this.slabUsed + size);
+    this.slabUsed += size;
+    return region;
+  }
+
   private closeStaging(): void {
     if (this.staging === null) return;
     if (this.stagingWriter.eventCount > 0) {
-      this.readyFrames.push({ records: this.stagingWriter.records, events: this.stagingWriter.eventCount });
+      const records = this.stagingWriter.records;
+      this.readyFrames.push({ records, events: this.stagingWriter.eventCount });
+      // The region was the slab's last cut: give its unused tail back (a frame of small events is short).
+      if (this.slab !== null && records.buffer === this.slab.buffer) {
+        const end = records.byteOffset + records.length - this.slab.byteOffset;
+        if (end <= this.slabUsed && this.staging.byteOffset + this.staging.length - this.slab.byteOffset === this.slabUsed) this.slabUsed = end;
+      }
     }
     this.staging = null;
   }

@@ -36,7 +36,7 @@ import type { TransportCipher } from './crypto/index.js';
 import { Keypair } from './keypair.js';
 import { TokenBucket } from './rate-limiter.js';
 import { BoundedQueue } from './event-queue.js';
-import { SEND_RATE_BURST_FACTOR } from './constants.js';
+import { ANSWERABLE_INITIATIONS, SEND_RATE_BURST_FACTOR } from './constants.js';
 import { Reassembler } from './reassembler.js';
 import type { SessionConfig } from './config.js';
 import type { EndpointStats } from './stats.js';
@@ -110,13 +110,19 @@ export class Session extends EventEmitter implements ChannelOwner {
   private keys: Keypair;
   private prevKeys: Keypair | null = null;
   private prevKeysUntilMs = Infinity;
-  private stagedKeys: Keypair | null = null;
+  /**
+   * The responder's staged rekey keys, newest first: one per rekey initiation answered, up to
+   * ANSWERABLE_INITIATIONS, because the initiator may complete with the response to an earlier one.
+   */
+  private stagedKeys: Keypair[] = [];
   private rekeyPending = false;
   private _rekeys = 0;
   // Trial decryption needs the ciphertext twice (a failed open zeroes the buffer): scratch copy.
   private trialScratch: Uint8Array | null = null;
   private reassembler: Reassembler | null = null;
   private readonly channels = new Map<number, Channel>();
+  /** channelReleased() callers by channel id (rare: only while a closed reliable channel lingers). */
+  private readonly releaseWaiters = new Map<number, Array<() => void>>();
   private _state: SessionState;
   private _closeReason: SessionCloseReason | null = null;
   private nextFrameId = 0;
@@ -187,7 +193,7 @@ export class Session extends EventEmitter implements ChannelOwner {
   localIndices(): number[] {
     const out = [this.keys.localIndex];
     if (this.prevKeys !== null && this.prevKeys.localIndex !== this.keys.localIndex) out.push(this.prevKeys.localIndex);
-    if (this.stagedKeys !== null) out.push(this.stagedKeys.localIndex);
+    for (const staged of this.stagedKeys) out.push(staged.localIndex);
     return out;
   }
 
@@ -221,16 +227,19 @@ export class Session extends EventEmitter implements ChannelOwner {
 
   /** The responder's side of a rekey: new keys wait until the initiator sends with them. */
   stageRekey(localIndex: number, send: TransportCipher, recv: TransportCipher): void {
-    if (this.stagedKeys !== null) {
-      this.host.releaseIndex(this, this.stagedKeys.localIndex);
-      this.stagedKeys.destroy();
-    }
-    this.stagedKeys = new Keypair(localIndex, this.keys.remoteIndex, send, recv, this.host.clock.now());
+    this.stagedKeys.unshift(new Keypair(localIndex, this.keys.remoteIndex, send, recv, this.host.clock.now()));
+    while (this.stagedKeys.length > ANSWERABLE_INITIATIONS) this.dropStaged(this.stagedKeys.pop()!);
   }
 
-  private promoteStaged(now: number): void {
-    const staged = this.stagedKeys!;
-    this.stagedKeys = null;
+  private dropStaged(staged: Keypair): void {
+    this.host.releaseIndex(this, staged.localIndex);
+    staged.destroy();
+  }
+
+  /** The initiator used `staged`: it becomes the current keys; the other staged answers are void. */
+  private promoteStaged(staged: Keypair, now: number): void {
+    for (const other of this.stagedKeys) if (other !== staged) this.dropStaged(other);
+    this.stagedKeys = [];
     this.retirePrevious(now);
     this.flushBeforeKeyChange();
     this.keys.send.destroy();
@@ -263,6 +272,11 @@ export class Session extends EventEmitter implements ChannelOwner {
     return this._closeReason;
   }
 
+  /** When the last authenticated packet arrived (clock ms; the handshake counts). */
+  get lastReceivedAtMs(): number {
+    return this.lastReceivedMs;
+  }
+
   get remoteAddress(): UdpAddress {
     return this.remote;
   }
@@ -281,8 +295,32 @@ export class Session extends EventEmitter implements ChannelOwner {
     if (ch === undefined) {
       ch = new Channel(id, this, this.config.channelBufferEvents);
       this.channels.set(id, ch);
+    } else if (ch.closed) {
+      // A reliable channel closed here lingers until the peer acknowledges the close (spec 11): a new channel
+      // with this id would restart at sequence 1 while the peer may still hold the old one.
+      throw new WiremeshError('CHANNEL_CLOSING', `channel ${id} is still closing: await session.channelReleased(${id}) or use another id`);
     }
     return ch;
+  }
+
+  /** True while a channel closed here lingers on `id` until the peer acknowledges the close. */
+  channelClosing(id: number): boolean {
+    return this.channels.get(id)?.closed === true;
+  }
+
+  /**
+   * Resolves once channel `id` can be opened again: at once when no locally closed channel lingers on it,
+   * else when the peer acknowledged its close or the session closed.
+   */
+  channelReleased(id: number): Promise<void> {
+    const ch = this.channels.get(id);
+    if (ch === undefined || !ch.closed) return RESOLVED;
+    let waiters = this.releaseWaiters.get(id);
+    if (waiters === undefined) {
+      waiters = [];
+      this.releaseWaiters.set(id, waiters);
+    }
+    return new Promise<void>((resolve) => waiters.push(resolve));
   }
 
   /** Sends Disconnect (spec 4.5) and closes. Idempotent. */
@@ -346,8 +384,18 @@ export class Session extends EventEmitter implements ChannelOwner {
     this.host.requestFlush(this);
   }
 
+  private wakeReleaseWaiters(id: number): void {
+    const waiters = this.releaseWaiters.get(id);
+    if (waiters === undefined) return;
+    this.releaseWaiters.delete(id);
+    for (const w of waiters) w();
+  }
+
   private forgetChannel(channel: Channel, err: Error | null): void {
-    if (this.channels.get(channel.id) === channel) this.channels.delete(channel.id);
+    if (this.channels.get(channel.id) === channel) {
+      this.channels.delete(channel.id);
+      this.wakeReleaseWaiters(channel.id);
+    }
     this.reliableChannels.delete(channel);
     this.relDirty.delete(channel);
     this.relAckPending.delete(channel);
@@ -703,13 +751,13 @@ export class Session extends EventEmitter implements ChannelOwner {
     const drops = this.host.stats.drops;
     let keys: Keypair | null = null;
     let plainLength = -1;
-    const staged = this.stagedKeys;
+    const staged = this.stagedKeys.length === 0 ? undefined : this.stagedKeys.find((k) => k.localIndex === receiverIndex);
     const prev = this.prevKeys;
-    if (staged !== null && receiverIndex === staged.localIndex) {
+    if (staged !== undefined) {
       plainLength = this.open(staged, buf, counter);
       if (plainLength >= 0) {
         keys = staged;
-        this.promoteStaged(this.host.clock.now());
+        this.promoteStaged(staged, this.host.clock.now());
       }
     } else if (receiverIndex === this.keys.localIndex) {
       if (prev !== null && prev.localIndex === receiverIndex) {
@@ -901,7 +949,8 @@ export class Session extends EventEmitter implements ChannelOwner {
     for (const w of pacedWaiters) w.reject(new WiremeshError('SESSION_CLOSED', 'the session closed while a send waited for the rate limiter'));
     this.keys.destroy();
     this.prevKeys?.recv.destroy();
-    this.stagedKeys?.destroy();
+    for (const staged of this.stagedKeys) staged.destroy();
+    this.stagedKeys = [];
     this.trialScratch = null;
     this.reassembler = null;
     const chError = error ?? null;
@@ -914,6 +963,7 @@ export class Session extends EventEmitter implements ChannelOwner {
       ch.finish(error ? 'failed' : 'session-closed', chError);
     }
     this.channels.clear();
+    for (const id of [...this.releaseWaiters.keys()]) this.wakeReleaseWaiters(id);
     this.reliableChannels.clear();
     this.relDirty.clear();
     this.relAckPending.clear();

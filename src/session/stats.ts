@@ -10,6 +10,8 @@ export const DROP_REASONS = [
   'unknown_index',
   'mac1',
   'mac2_required',
+  'cookie_rate_limited',
+  'handshake_rate_limited',
   'handshake_decrypt',
   'handshake_skew',
   'handshake_replay',
@@ -43,6 +45,8 @@ export interface EndpointStats {
   rekeys: number;
   cookieRepliesSent: number;
   cookieRepliesReceived: number;
+  /** Times the responder went under load (spec 6: cookie mode engaged). */
+  underLoadEpisodes: number;
   keepalivesSent: number;
   keepalivesReceived: number;
   sessionsOpened: number;
@@ -68,6 +72,7 @@ export function createStats(): EndpointStats {
     rekeys: 0,
     cookieRepliesSent: 0,
     cookieRepliesReceived: 0,
+    underLoadEpisodes: 0,
     keepalivesSent: 0,
     keepalivesReceived: 0,
     sessionsOpened: 0,

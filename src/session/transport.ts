@@ -20,6 +20,11 @@ export interface DatagramTransport {
   onDatagram(handler: DatagramHandler): void;
   address(): UdpAddress;
   close(): Promise<void>;
+  /**
+   * Optional: sends what `send` queued during this turn now (batching transports). The Endpoint calls it
+   * after its end-of-turn flush; transports that send at once leave it out.
+   */
+  flush?(): void;
 }
 
 /** Wall-clock and timers; injectable for deterministic tests. */
@@ -46,6 +51,25 @@ export interface UdpTransportOptions {
   port?: number;
   /** Requested SO_RCVBUF / SO_SNDBUF (spec 13: 4 MiB; Linux clamps to rmem_max / wmem_max). */
   socketBufferBytes?: number;
+  /**
+   * The largest datagram expected (the endpoint's maxPacketSize). node:dgram needs no hint; the native
+   * transport sizes its receive slots from it (at least 2 KiB): longer datagrams arrive cut.
+   */
+  maxDatagramBytes?: number;
+}
+
+/** The one-sentence error for a failed bind (`code` is the errno name), shared by both UDP transports. */
+export function bindError(code: string | undefined, message: string, host: string, port: number, cause: unknown): WiremeshError {
+  if (code === 'EADDRINUSE') {
+    return new WiremeshError('ADDRESS_IN_USE', `UDP port ${host}:${port} is already in use: stop the other process or choose another port`, { cause });
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return new WiremeshError('ADDRESS_NOT_AVAILABLE', `address ${host} is not assigned to this machine: listen on one of its addresses or on 0.0.0.0`, { cause });
+  }
+  if (code === 'EACCES') {
+    return new WiremeshError('PERMISSION_DENIED', `not allowed to bind ${host}:${port}: choose a port above 1023 or run with the needed privilege`, { cause });
+  }
+  return new WiremeshError('BIND_FAILED', `cannot bind UDP ${host}:${port}: ${message}`, { cause });
 }
 
 /** A real UDP socket. `::` (the default) binds dual-stack so IPv4 and IPv6 peers share the socket. */
@@ -87,15 +111,7 @@ export class UdpTransport implements DatagramTransport {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         socket.close();
-        if (err.code === 'EADDRINUSE') {
-          reject(new WiremeshError('ADDRESS_IN_USE', `UDP port ${host}:${port} is already in use: stop the other process or choose another port`, { cause: err }));
-        } else if (err.code === 'EADDRNOTAVAIL') {
-          reject(new WiremeshError('ADDRESS_NOT_AVAILABLE', `address ${host} is not assigned to this machine: listen on one of its addresses or on 0.0.0.0`, { cause: err }));
-        } else if (err.code === 'EACCES') {
-          reject(new WiremeshError('PERMISSION_DENIED', `not allowed to bind ${host}:${port}: choose a port above 1023 or run with the needed privilege`, { cause: err }));
-        } else {
-          reject(new WiremeshError('BIND_FAILED', `cannot bind UDP ${host}:${port}: ${err.message}`, { cause: err }));
-        }
+        reject(bindError(err.code, err.message, host, port, err));
       };
       socket.once('error', onError);
       socket.bind({ address: host, port, exclusive: true }, () => {

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatRate } from '../../cmd/byte-units.js';
+import { formatBytes, formatDuration, formatMs, formatRate } from '../../cmd/byte-units.js';
 import { Output, jsonEventLine } from '../../cmd/output.js';
 import { ProgressLine, TransferMeter, formatProgress } from '../../cmd/progress-line.js';
 import { formatTable, printable } from '../../cmd/table.js';
@@ -128,6 +128,12 @@ describe('units', () => {
   });
 });
 
+describe('round trip times', () => {
+  it('shows whole milliseconds as measured and smoothed values with one decimal', () => {
+    expect([0, 8, 11.375, 0.5, -1, NaN].map(formatMs)).toEqual(['0 ms', '8 ms', '11.4 ms', '0.5 ms', 'unknown', 'unknown']);
+  });
+});
+
 describe('progress', () => {
   it('measures the rate over the last few seconds and the time left', () => {
     const meter = new TransferMeter(0, 10_000_000);
@@ -168,7 +174,7 @@ describe('progress', () => {
     const parts = err.text().split('\r').filter(Boolean);
     expect(parts).toHaveLength(4);
     expect(parts[0]).toMatch(/^send: 1.00 KiB of 4.00 KiB \(25%\), .* left\x1b\[K$/);
-    expect(parts[3]).toBe('send: 4.00 KiB in 1 s (4.00 KiB/s)\x1b[K\n');
+    expect(parts[3]).toBe('send: 4.00 KiB in 1.00 s (4.00 KiB/s)\x1b[K\n');
   });
 
   it('prints a plain line every 5 s when stderr is not a terminal', () => {

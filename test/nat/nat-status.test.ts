@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UNKNOWN_NAT_STATUS, classifyNat, sameNatStatus } from '../../src/nat/index.js';
 
 describe('classifyNat', () => {
-  const confirmed = { confirmed: { host: '203.0.113.9', port: 4000 }, symmetric: false, reporters: 3 };
+  const confirmed = { confirmed: { host: '203.0.113.9', port: 4000 }, symmetric: false, symmetricAddress: null, reporters: 3 };
 
   it('says public when the confirmed address is one of ours', () => {
     expect(classifyNat(confirmed, [{ host: '10.0.0.1', port: 4000 }, { host: '203.0.113.9', port: 4000 }])).toEqual({ type: 'public', reflexive: { host: '203.0.113.9', port: 4000 } });
@@ -16,8 +16,8 @@ describe('classifyNat', () => {
   });
 
   it('says symmetric or unknown without a confirmed address', () => {
-    expect(classifyNat({ confirmed: null, symmetric: true, reporters: 3 }, [])).toEqual({ type: 'symmetric', reflexive: null });
-    expect(classifyNat({ confirmed: null, symmetric: false, reporters: 2 }, [])).toBe(UNKNOWN_NAT_STATUS);
+    expect(classifyNat({ confirmed: null, symmetric: true, symmetricAddress: null, reporters: 3 }, [])).toEqual({ type: 'symmetric', reflexive: null });
+    expect(classifyNat({ confirmed: null, symmetric: false, symmetricAddress: null, reporters: 2 }, [])).toBe(UNKNOWN_NAT_STATUS);
   });
 
   it('compares statuses by type and address', () => {

@@ -36,9 +36,9 @@ describe('ReflexiveConsensus', () => {
     expect(c.view().confirmed).toBeNull();
     c.report('c', '198.51.100.0/24', at('203.0.113.9', 40000));
     // Three reporters, one subnet: not enough.
-    expect(c.view()).toEqual({ confirmed: null, symmetric: false, reporters: 3 });
+    expect(c.view()).toEqual({ confirmed: null, symmetric: false, symmetricAddress: null, reporters: 3 });
     c.report('d', '192.0.2.0/24', at('203.0.113.9', 40000));
-    expect(c.view()).toEqual({ confirmed: { host: '203.0.113.9', port: 40000 }, symmetric: false, reporters: 4 });
+    expect(c.view()).toEqual({ confirmed: { host: '203.0.113.9', port: 40000 }, symmetric: false, symmetricAddress: null, reporters: 4 });
   });
 
   it('needs 3 distinct reporters: a repeated report replaces the reporter\'s earlier one', () => {
@@ -61,7 +61,8 @@ describe('ReflexiveConsensus', () => {
     c.report('b', 's2', at('203.0.113.9', 40001));
     expect(c.view().symmetric).toBe(false);
     c.report('c', 's3', at('203.0.113.9', 40002));
-    expect(c.view()).toEqual({ confirmed: null, symmetric: true, reporters: 3 });
+    // The public host all agree on, with the latest reporter's port (what a cone peer sprays in the birthday strategy).
+    expect(c.view()).toEqual({ confirmed: null, symmetric: true, symmetricAddress: { host: '203.0.113.9', port: 40002 }, reporters: 3 });
     // Two reporters agreeing on one port is what a cone NAT after a rebind looks like: not symmetric.
     c.report('d', 's4', at('203.0.113.9', 40000));
     expect(c.view().symmetric).toBe(false);
@@ -102,7 +103,7 @@ describe('ReflexiveConsensus', () => {
     expect(c.view().confirmed).not.toBeNull();
     expect(c.remove('b')).toBe(true);
     expect(c.remove('b')).toBe(false);
-    expect(c.view()).toEqual({ confirmed: null, symmetric: false, reporters: 2 });
+    expect(c.view()).toEqual({ confirmed: null, symmetric: false, symmetricAddress: null, reporters: 2 });
   });
 
   it('is bounded: the least recently reporting reporter goes first', () => {

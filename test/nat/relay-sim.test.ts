@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAP_RELAY } from '../../src/identity/index.js';
+import { natTypeOfCapabilities } from '../../src/nat/index.js';
 import { createNode, type Node } from '../../src/node/index.js';
 import { SimNetwork, type SimNat } from '../../src/node/sim/index.js';
 import { seededIdentity, seededRandom, startSimNode, stopSimNodes, type SimNode } from '../node/sim-fixtures.js';
@@ -80,9 +81,11 @@ describe('relay over channel 2', () => {
     await clock.runUntil(() => b.path(a.id) !== null, { maxMs: 1_000 });
     expect(b.path(a.id)).toEqual({ type: 'relayed', relay: relay.id });
     expect(a.stats().counters.connectsRelayed).toBe(1);
-    // Direct first (known address 1 s budget is skipped: no address known; rendezvous, then 2 s), then relay.
-    expect(elapsed).toBeGreaterThanOrEqual(2_000);
-    expect(elapsed).toBeLessThan(6_000);
+    // Both symmetric (each learned the other's type from its contact's capability bits): no punch and no
+    // direct dial, straight from the rendezvous to the relay, well inside the 2 s a direct dial would take.
+    expect(natTypeOfCapabilities(a.knownContacts().find((k) => Buffer.compare(k.nodeId, b.id) === 0)!.capabilities)).toBe('symmetric');
+    expect(elapsed).toBeLessThan(2_000);
+    expect(a.stats().counters.punchBursts + b.stats().counters.punchBursts).toBe(0);
 
     const data = new Uint8Array(1024 * 1024);
     seededRandom(99)(data);

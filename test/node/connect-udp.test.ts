@@ -110,6 +110,30 @@ describe('connect and openChannel', () => {
     const m = await z.deliveries[Symbol.asyncIterator]().next();
     expect(str(m.value.data)).toBe('by id');
   });
+
+  it('reopening a channel id right after closing it waits for the close to be acknowledged, then opens a fresh channel', async () => {
+    // Also covers a channel the peer opened, filled and closed before z verified the new session: its data
+    // must still reach z's application (it was dropped once, found when the node moved to the native transport).
+    const { a, z } = await strangers(40);
+    const incoming: IncomingChannel[] = [];
+    z.on('channel', (c: IncomingChannel) => incoming.push(c));
+    const first = await a.openChannel(z.id, 21);
+    await first.send(1, text('first life'));
+    const session = await a.connect(z.id);
+    first.close();
+    // The closed reliable channel lingers until z acknowledges the close: the id is not free yet.
+    expect(session.channelClosing(21)).toBe(true);
+    expect(() => session.channel(21)).toThrow(expect.objectContaining({ code: 'CHANNEL_CLOSING' }));
+    const second = await a.openChannel(z.id, 21);
+    expect(second).not.toBe(first);
+    expect(second.closed).toBe(false);
+    await second.send(2, text('second life'));
+    await until(() => incoming.length === 2, 3_000, 'z to see both channels');
+    const firstEvents: string[] = [];
+    for (let ev = await incoming[0]!.channel.recv(); ev !== null; ev = await incoming[0]!.channel.recv()) firstEvents.push(str(ev.payload));
+    expect(firstEvents).toEqual(['first life']);
+    expect(str((await incoming[1]!.channel.recv())!.payload)).toBe('second life');
+  });
 });
 
 describe('typed failures', () => {

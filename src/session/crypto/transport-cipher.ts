@@ -43,15 +43,25 @@ export abstract class TransportCipherBase implements TransportCipher {
         `sealInPlace needs ${length} plaintext bytes plus a ${AEAD_TAG_SIZE}-byte tag at offset ${offset} of a ${buf.length}-byte buffer`,
       );
     }
-    writeAeadNonce(this.nonce, counter);
-    this.selectRegion(buf, offset, length);
-    this.seal(this.dataView, this.tagView);
+    this.sealRegion(counter, buf, offset, length);
   }
 
   openInPlace(counter: number, buf: Uint8Array, offset: number, length: number): number {
     if (this.destroyed || !isValidCounter(counter) || length < AEAD_TAG_SIZE || !isRegion(buf, offset, length, length)) {
       return -1;
     }
+    return this.openRegion(counter, buf, offset, length);
+  }
+
+  /** Seals a checked region; providers that work on (buffer, offset) directly override this. */
+  protected sealRegion(counter: number, buf: Uint8Array, offset: number, length: number): void {
+    writeAeadNonce(this.nonce, counter);
+    this.selectRegion(buf, offset, length);
+    this.seal(this.dataView, this.tagView);
+  }
+
+  /** Opens a checked region (ciphertext + tag); the plaintext length or -1. Overridable like sealRegion. */
+  protected openRegion(counter: number, buf: Uint8Array, offset: number, length: number): number {
     const plainLength = length - AEAD_TAG_SIZE;
     writeAeadNonce(this.nonce, counter);
     this.selectRegion(buf, offset, plainLength);

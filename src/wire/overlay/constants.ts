@@ -54,7 +54,11 @@ export const ROUTED_NEIGHBORS = 4;
 export const ROUTED_HELLO = 5;
 /** Rendezvous reply: the nonce of the hello and the replier's contact record. */
 export const ROUTED_REPLY = 6;
-export const MAX_ROUTED_TYPE = ROUTED_REPLY;
+/** Routed ping: payload = nonce; the target answers with a signed PONG (the routed round trip time). */
+export const ROUTED_PING = 7;
+/** Answer to a routed ping: the ping's nonce and the number of links the ping took to arrive. */
+export const ROUTED_PONG = 8;
+export const MAX_ROUTED_TYPE = ROUTED_PONG;
 
 /** Envelope flag bit: the originator wants a signed ROUTED_ACK for this DATA message. */
 export const FLAG_ACK_REQUESTED = 0x01;

@@ -31,4 +31,15 @@ export {
   type EnvelopeSignedFields,
   type RoutedEnvelope,
 } from './envelope.js';
-export { decodeAckPayload, decodeLookupPayload, decodeRendezvous, encodeRendezvous, type Rendezvous } from './routed-payloads.js';
+export {
+  decodeAckPayload,
+  decodeLookupPayload,
+  decodeRendezvous,
+  decodeRoutedPing,
+  decodeRoutedPong,
+  encodeRendezvous,
+  encodeRoutedPing,
+  encodeRoutedPong,
+  type Rendezvous,
+  type RoutedPong,
+} from './routed-payloads.js';

@@ -7,13 +7,22 @@
  *   ROUTED_NEIGHBORS  neighbors.ts
  *   ROUTED_HELLO      nonce(16) | recordLength(1) | contact record of the sender
  *   ROUTED_REPLY      same layout: the hello's nonce and the replier's record
+ *   ROUTED_PING       nonce(8)
+ *   ROUTED_PONG       nonce(8) of the ping | pingHops(1): links the ping traversed (1..MAX_TTL)
  *
  * The envelope signature covers these bytes, so none carries a signature of its own.
  */
 import { InvalidArgumentError } from '../../errors.js';
 import { fail, ok, type DecodeResult } from '../result.js';
 import { ByteReader } from './byte-reader.js';
-import { LOOKUP_NONCE_BYTES, MAX_CONTACT_RECORD_BYTES, MESSAGE_ID_BYTES, RENDEZVOUS_NONCE_BYTES } from './constants.js';
+import { LOOKUP_NONCE_BYTES, MAX_CONTACT_RECORD_BYTES, MAX_TTL, MESSAGE_ID_BYTES, RENDEZVOUS_NONCE_BYTES } from './constants.js';
+
+/** Answer to a routed ping. */
+export interface RoutedPong {
+  nonce: Uint8Array;
+  /** Links the ping traversed to reach the answering node (1 = an edge to it; at most MAX_TTL). */
+  pingHops: number;
+}
 
 export interface Rendezvous {
   nonce: Uint8Array;
@@ -58,4 +67,35 @@ export function decodeRendezvous(bytes: Uint8Array): DecodeResult<Rendezvous> {
   const record = r.view(length, 'contact record');
   r.end('rendezvous message');
   return r.error === null ? ok({ nonce, record }) : { ok: false, error: r.error };
+}
+
+export function encodeRoutedPing(nonce: Uint8Array): Uint8Array {
+  if (!(nonce instanceof Uint8Array) || nonce.length !== LOOKUP_NONCE_BYTES) throw new InvalidArgumentError(`routed ping nonce must be ${LOOKUP_NONCE_BYTES} bytes`);
+  return Uint8Array.from(nonce);
+}
+
+export function decodeRoutedPing(bytes: Uint8Array): DecodeResult<Uint8Array> {
+  return fixed(bytes, LOOKUP_NONCE_BYTES, 'routed ping');
+}
+
+export function encodeRoutedPong(pong: RoutedPong): Uint8Array {
+  if (!(pong.nonce instanceof Uint8Array) || pong.nonce.length !== LOOKUP_NONCE_BYTES) {
+    throw new InvalidArgumentError(`routed pong nonce must be ${LOOKUP_NONCE_BYTES} bytes`);
+  }
+  if (!Number.isInteger(pong.pingHops) || pong.pingHops < 1 || pong.pingHops > MAX_TTL) {
+    throw new InvalidArgumentError(`routed pong hop count ${pong.pingHops} is out of range 1..${MAX_TTL}`);
+  }
+  const out = new Uint8Array(LOOKUP_NONCE_BYTES + 1);
+  out.set(pong.nonce, 0);
+  out[LOOKUP_NONCE_BYTES] = pong.pingHops;
+  return out;
+}
+
+export function decodeRoutedPong(bytes: Uint8Array): DecodeResult<RoutedPong> {
+  const r = new ByteReader(bytes);
+  const nonce = r.view(LOOKUP_NONCE_BYTES, 'routed pong nonce');
+  const pingHops = r.u8('routed pong hop count');
+  if (r.error === null && (pingHops < 1 || pingHops > MAX_TTL)) return fail('BAD_FIELD', `routed pong hop count ${pingHops} is out of range 1..${MAX_TTL}`);
+  r.end('routed pong');
+  return r.error === null ? ok({ nonce, pingHops }) : { ok: false, error: r.error };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AddressPlan, checkLanPrefix } from './address-plan.js';
 import { PUBLIC_SUBNET_MAX } from './constants.js';
 import { checkHostName, labPrefix, namespaceName, parseLabNamespace, parseNamespaceList } from './namespace-names.js';
-import { lossScript, natRuleset } from './nat-ruleset.js';
+import { lossScript, natRuleset, rebindingScript } from './nat-ruleset.js';
 
 describe('AddressPlan', () => {
   it('gives each public attachment its own /24 unless asked to share one', () => {
@@ -63,6 +63,13 @@ describe('nftables scripts', () => {
       expect(rules).toContain('iifname "wan0" ct state established,related accept');
       expect(rules.match(/iifname "wan0" drop/g)).toHaveLength(2);
     }
+  });
+
+  it('rebinding: one transaction replaces the masquerade with a port range; bad ranges are refused', () => {
+    expect(rebindingScript(40000, 40999)).toBe(
+      'flush chain ip wmnat postrouting\nadd rule ip wmnat postrouting oifname "wan0" meta l4proto udp masquerade to :40000-40999\nadd rule ip wmnat postrouting oifname "wan0" masquerade\n',
+    );
+    for (const [min, max] of [[80, 1000], [40000, 39999], [1024, 70000], [1.5, 2000]]) expect(() => rebindingScript(min, max)).toThrow(/invalid/);
   });
 
   it('loss: 0 % removes the rules, N % draws 0-99 below N, 100 % drops everything', () => {

@@ -34,7 +34,7 @@ import { LabHost, NatRouter, PrivateHost, PublicHost, type ChildRegistry } from 
 import { registerLab, unregisterLab } from './lab-registry.js';
 import { signalProcessGroup, type ManagedChild } from './managed-child.js';
 import { checkHostName, labPrefix, listNamespaces, namespaceName, namespacesOfLab } from './namespace-names.js';
-import { checkLossPercent, lossScript, natRuleset, type NatType } from './nat-ruleset.js';
+import { checkLossPercent, lossScript, natRuleset, rebindingScript, type NatType } from './nat-ruleset.js';
 import { removeStaleLabs } from './stale-labs.js';
 import { runCommand, runCommandSync } from './system-command.js';
 
@@ -200,6 +200,12 @@ export class NatLab implements ChildRegistry {
     this.checkOwn(host);
     checkLossPercent(percent);
     await runCommand('ip', ['netns', 'exec', host.namespace, 'nft', '-f', '-'], lossScript(percent));
+  }
+
+  /** From now on `nat` maps new connections to ports `min`-`max` (see rebindingScript). */
+  async setNatPortRange(nat: NatRouter, min: number, max: number): Promise<void> {
+    this.checkOwn(nat);
+    await runCommand('ip', ['netns', 'exec', nat.namespace, 'nft', '-f', '-'], rebindingScript(min, max));
   }
 
   /** Sets the router's conntrack UDP timeouts (new and refreshed mappings use it; Linux refreshes on traffic either way). */

@@ -37,6 +37,25 @@ export function natRuleset(type: NatType): string {
   ].join('\n');
 }
 
+/**
+ * Makes a NAT stop keeping ports: new mappings take a port from `min`-`max` instead (existing conntrack
+ * entries keep theirs). Once a mapping expires, the same private socket comes back out at another public
+ * port, as NATs that do not preserve ports (many CGNATs) do: the path its peers hold is dead. One nft
+ * transaction.
+ */
+export function rebindingScript(min: number, max: number): string {
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1024 || max > 65535 || min > max) {
+    throw new Error(`port range ${min}-${max} is invalid: give 1024 <= min <= max <= 65535`);
+  }
+  return [
+    `flush chain ip ${NAT_TABLE} postrouting`,
+    // A port range needs a transport protocol match: UDP (the overlay) gets the range, the rest stays as it was.
+    `add rule ip ${NAT_TABLE} postrouting oifname "${NAT_WAN}" meta l4proto udp masquerade to :${min}-${max}`,
+    `add rule ip ${NAT_TABLE} postrouting oifname "${NAT_WAN}" masquerade`,
+    '',
+  ].join('\n');
+}
+
 /** Throws unless `percent` is an integer from 0 to 100. */
 export function checkLossPercent(percent: number): void {
   if (!Number.isInteger(percent) || percent < 0 || percent > 100) {

@@ -5,6 +5,7 @@
  *   --seed HEX (32 bytes)  identity seed       --port N        UDP port (default 4242)
  *   --relay                relay for others    --bootstrap C   contact string (repeatable)
  *   --no-maintenance       only the bootstrap edges (a leaf that reaches the overlay through one node)
+ *   --keepalive-ms N       Wiresocket keepalive    --dead-after-ms N   silence after which an edge is reaped
  *
  * Events: `ready` {id, contact}; `nat` {type, reflexive} on change; `edge` / `edge-closed` {id};
  * `message` {from, text, hops, direct}; `bulk-received` {from, bytes, sha256, ms}.
@@ -13,6 +14,7 @@
  *   connect {to}                 -> connected {ms, path} | failed {code, message}
  *   bulk {to, bytes}             -> bulk-sent {ms, sha256, path} | failed   (reliable channel 16)
  *   send {to, text}              -> sent {ms} | failed                       (routed, end-to-end ack)
+ *   wait-path {to, type, timeoutMs} -> path {ms, path, reached}   (polls node.path(to) until it is `type`)
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -105,6 +107,14 @@ async function onCommand(node: Node, c: LabCommand): Promise<void> {
         emit('bulk-sent', { tag, ms: ms(), sha256: createHash('sha256').update(data).digest('hex'), path: pathView(node.path(to)) });
         return;
       }
+      case 'wait-path': {
+        const to = parseNodeId(String(c.to));
+        const deadline = performance.now() + Number(c.timeoutMs ?? 10_000);
+        while (node.path(to)?.type !== c.type && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const path = pathView(node.path(to));
+        emit('path', { tag, ms: ms(), path, reached: path?.type === c.type });
+        return;
+      }
       case 'send': {
         await node.send(parseNodeId(String(c.to)), new TextEncoder().encode(String(c.text)), { ack: true, timeoutMs: COMMAND_TIMEOUT_MS });
         emit('sent', { tag, ms: ms() });
@@ -126,6 +136,8 @@ async function main(): Promise<void> {
       relay: { type: 'boolean', default: false },
       bootstrap: { type: 'string', multiple: true, default: [] },
       'no-maintenance': { type: 'boolean', default: false },
+      'keepalive-ms': { type: 'string' },
+      'dead-after-ms': { type: 'string' },
     },
   });
   if (values.seed === undefined || !/^[0-9a-f]{64}$/i.test(values.seed)) throw new Error('--seed must be 64 hex digits');
@@ -136,6 +148,8 @@ async function main(): Promise<void> {
     relay: values.relay,
     bootstrap: values.bootstrap,
     ...(values['no-maintenance'] ? { maintenance: false as const } : {}),
+    ...(values['keepalive-ms'] !== undefined ? { keepaliveMs: Number(values['keepalive-ms']) } : {}),
+    ...(values['dead-after-ms'] !== undefined ? { deadAfterMs: Number(values['dead-after-ms']) } : {}),
   });
   node.on('nat', (s: NatStatus) => emit('nat', natView(s)));
   node.on('edge', (e: { id: Uint8Array }) => emit('edge', { id: formatNodeId(e.id) }));
