@@ -2,20 +2,10 @@
  * Seeded randomness for the overlay simulation: every choice of the benchmark (identities, nonces, which
  * nodes crash, message pairs) comes from a seed, so a run can be repeated.
  */
+import { seededBytes } from '../../src/node/sim/index.js';
 
 /** mulberry32 as a byte filler (the same generator as the node tests' fixtures). */
-export function seededFiller(seed: number): (out: Uint8Array) => void {
-  let s = seed >>> 0;
-  return (out) => {
-    for (let i = 0; i < out.length; i++) {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-    }
-  };
-}
+export const seededFiller: (seed: number) => (out: Uint8Array) => void = seededBytes;
 
 /** Uniform choices from a seeded stream. */
 export class SeededPicker {

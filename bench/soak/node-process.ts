@@ -8,7 +8,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNode, type Delivery, type IncomingChannel, type Node } from '../../src/node/index.js';
-import { openNativeTransports } from '../../src/session/index.js';
 import { CHILD_LEAK_WAIT_MS, ECHO_REPLY_EVENT_TYPE, ECHO_REQUEST_EVENT_TYPE, LOOP_DELAY_RESOLUTION_MS } from './constants.js';
 import { channelEvent, channelEventKey, fillerMatches, parseRouted, routedPayload } from './payload.js';
 import type {
@@ -24,7 +23,8 @@ import type {
   StartedValue,
   StatusValue,
 } from './protocol.js';
-import { watchTimers } from './timer-tracker.js';
+// The same leak accounting as the test suite's per-file check (native transports and timers included).
+import { activeResources, trackTimers, waitForNoLeaks } from '../../test/support/resources.js';
 
 if (typeof process.send !== 'function') {
   process.stderr.write('bench/soak/node-process.ts is started by `npm run soak` (it needs an IPC channel)\n');
@@ -39,7 +39,8 @@ const post = (msg: ChildMessage, done?: () => void): void => {
   sendToParent(msg, undefined, {}, () => done?.());
 };
 
-const liveTimers = watchTimers();
+const timerTracker = trackTimers();
+const liveTimers = (): number => timerTracker.live().length;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -61,15 +62,6 @@ let inflightOps = 0;
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 let cpuAtLastSample = process.cpuUsage();
 let lastSampleAt = performance.now();
-
-function activeResources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
-  // The native UDP transport's socket is an addon's libuv poll handle, which Node does not list.
-  const native = openNativeTransports();
-  if (native > 0) counts.set('NativeUdpTransport', native);
-  return counts;
-}
 
 function errorCode(err: unknown): string {
   if (err instanceof Error) {
@@ -263,24 +255,6 @@ process.on('message', (msg: RequestMessage) => {
     (err: unknown) => post({ type: 'reply', reqId: msg.reqId, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
 });
-
-async function waitForNoLeaks(before: Map<string, number>, timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  const leaked = (): string[] => {
-    const out: string[] = [];
-    for (const [kind, count] of activeResources()) {
-      const was = before.get(kind) ?? 0;
-      if (count > was) out.push(`${kind}: +${count - was}`);
-    }
-    return out;
-  };
-  let leaks = leaked();
-  while (leaks.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-    leaks = leaked();
-  }
-  return leaks;
-}
 
 /** SIGTERM: stop the node, report, exit 0. A lost parent: stop and exit without a report. */
 async function shutdown(report: boolean): Promise<void> {

@@ -86,7 +86,7 @@ export interface Sample {
   external: number;
   /** process.getActiveResourcesInfo() counted by kind (UDPWrap, Timeout, PipeWrap, ...). */
   resources: Record<string, number>;
-  /** Pending ref'd timers made by setTimeout/setInterval since the process started (timer-tracker.ts). */
+  /** Pending ref'd timers made by setTimeout/setInterval since the process started (trackTimers, test/support/resources.ts). */
   liveTimers: number;
   edges: number;
   inbound: number;

@@ -41,6 +41,8 @@ export const SUSPECT_HOP_RETRIES = 2;
 export const ACK_TIMEOUT_MS = 10_000;
 /** First end-to-end retransmission of an unacknowledged message; the interval doubles. */
 export const ACK_RETRY_MS = 1_000;
+/** An acknowledged send that found no usable edge yet (edge being set up or swapped) tries again this soon. */
+export const UNSENT_RETRY_MS = 100;
 /** A duplicate of an ack-requested message is acknowledged again at most this often. */
 export const REACK_MIN_INTERVAL_MS = 250;
 /** Messages remembered for dedupe (bounded memory). Entries live twice the freshness window. */

@@ -99,6 +99,11 @@ export class EdgeManager {
     return this.links.size;
   }
 
+  /** True while a session exists or a dial is under way: an edge may appear soon. */
+  get connecting(): boolean {
+    return this.links.size > 0 || this.dialing.size > 0;
+  }
+
   /**
    * Endpoint hook: refuse handshakes beyond the inbound cap, or from a subnet that already holds its
    * share of our edges (eclipse defence, kad MAX_EDGES_PER_SUBNET), before any session state exists.

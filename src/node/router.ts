@@ -46,6 +46,7 @@ import {
 } from '../wire/index.js';
 import {
   ACK_RETRY_MS,
+  UNSENT_RETRY_MS,
   DEDUPE_CAPACITY,
   DEDUPE_RETENTION_MS,
   ENVELOPE_DOMAIN,
@@ -306,7 +307,8 @@ export class Router {
   originate(payloadType: number, target: Uint8Array, payload: Uint8Array, options: OriginateOptions): number {
     const ctx = this.ctx;
     const ids = ctx.edgeTable.ids();
-    let hops = options.nearest === true ? nearestEdges(target, ids, DISJOINT_PATHS) : disjointFirstHops(ctx.self, target, ids, DISJOINT_PATHS);
+    const nearest = options.nearest === true;
+    let hops = nearest ? nearestEdges(target, ids, DISJOINT_PATHS) : disjointFirstHops(ctx.self, target, ids, DISJOINT_PATHS);
     if (hops.length === 0) return 0;
     // An edge to the target itself: one copy, straight there (per-hop reliable). Never put the target in
     // another copy's avoid-set, or that copy could not be delivered.
@@ -328,7 +330,7 @@ export class Router {
       const link = ctx.edges.edgeLink(hops[i]);
       if (link === undefined) continue;
       const avoid = hops.filter((_, j) => j !== i);
-      if (options.nearest === true) avoid.push(ctx.self);
+      if (nearest) avoid.push(ctx.self);
       const envelope = encodeEnvelope(MAX_TTL, avoid.slice(0, MAX_AVOID), signed, signature);
       if (this.sendOn(link, envelope)) sent++;
     }
@@ -346,7 +348,10 @@ export class Router {
     }
     const messageId = ctx.randomBytes(MESSAGE_ID_BYTES);
     const flags = options.ack === true ? FLAG_ACK_REQUESTED : 0;
-    if (this.originate(ROUTED_DATA, target, data, { flags, messageId }) === 0) {
+    let sentOnce = this.originate(ROUTED_DATA, target, data, { flags, messageId }) > 0;
+    // Without a usable edge, an unacknowledged send fails at once. An acknowledged one has a deadline: while
+    // the node holds sessions or dials (an edge being set up, or a duplicate-session swap), it retries soon.
+    if (!sentOnce && (options.ack !== true || !ctx.edges.connecting)) {
       return Promise.reject(new UnroutableError('no live edge leads toward the target: wait until the node has joined the overlay'));
     }
     if (options.ack !== true) return Promise.resolve();
@@ -378,15 +383,20 @@ export class Router {
         pending.retryTimer = null;
         if (!ctx.running) return;
         // Same message id: the target delivers once and acknowledges again.
-        this.originate(ROUTED_DATA, target, payload, { flags, messageId });
-        retryMs *= 2;
-        pending.retryTimer = ctx.clock.setTimer(retry, retryMs);
+        const wasSent = sentOnce;
+        if (this.originate(ROUTED_DATA, target, payload, { flags, messageId }) > 0) sentOnce = true;
+        if (wasSent) retryMs *= 2;
+        pending.retryTimer = ctx.clock.setTimer(retry, sentOnce ? retryMs : UNSENT_RETRY_MS);
       };
-      pending.retryTimer = ctx.clock.setTimer(retry, retryMs);
+      pending.retryTimer = ctx.clock.setTimer(retry, sentOnce ? retryMs : UNSENT_RETRY_MS);
       pending.deadlineTimer = ctx.clock.setTimer(() => {
         pending.deadlineTimer = null;
         pending.cleanup();
-        reject(new TimeoutError(`no acknowledgement from the target within ${options.timeoutMs} ms`));
+        reject(
+          sentOnce
+            ? new TimeoutError(`no acknowledgement from the target within ${options.timeoutMs} ms`)
+            : new UnroutableError(`no live edge led toward the target within ${options.timeoutMs} ms: wait until the node has joined the overlay`),
+        );
       }, options.timeoutMs);
       this.pendingAcks.set(key, pending);
       if (signal !== undefined) {

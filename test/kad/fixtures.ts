@@ -5,20 +5,10 @@
  */
 import type { KadContact, ReadonlyKadContact } from '../../src/kad/index.js';
 import { randomIdInBucket, type RandomFill } from '../../src/kad/index.js';
+import { seededBytes } from '../../src/node/sim/index.js';
 
 /** mulberry32: a tiny seeded PRNG so failures reproduce. */
-export function seededFill(seed: number): RandomFill {
-  let s = seed >>> 0;
-  return (out) => {
-    for (let i = 0; i < out.length; i++) {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-    }
-  };
-}
+export const seededFill: (seed: number) => RandomFill = seededBytes;
 
 export function idFromByte(first: number, rest = 0): Uint8Array {
   const id = new Uint8Array(32).fill(rest);

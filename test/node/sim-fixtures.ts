@@ -5,7 +5,7 @@
  */
 import { Identity } from '../../src/identity/index.js';
 import { createNode, type Node, type NodeOptions } from '../../src/node/index.js';
-import { SimNetwork, type SimTransport } from '../../src/node/sim/index.js';
+import { SimNetwork, seededBytes, type SimTransport } from '../../src/node/sim/index.js';
 
 export interface SimNode {
   node: Node;
@@ -14,18 +14,7 @@ export interface SimNode {
 }
 
 /** mulberry32 as a byte filler. */
-export function seededRandom(seed: number): (out: Uint8Array) => void {
-  let s = seed >>> 0;
-  return (out) => {
-    for (let i = 0; i < out.length; i++) {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-    }
-  };
-}
+export const seededRandom: (seed: number) => (out: Uint8Array) => void = seededBytes;
 
 export function seededIdentity(seed: number): Identity {
   const bytes = new Uint8Array(32);

@@ -63,3 +63,20 @@ export class SeededRandom {
     return this.next() < p;
   }
 }
+
+/**
+ * mulberry32 as a byte filler: the tiny seeded generator the simulation tests and the overlay benchmark use
+ * for identities and node nonces (their published figures depend on it, so it stays as it is). Not for secrets.
+ */
+export function seededBytes(seed: number): (out: Uint8Array) => void {
+  let s = seed >>> 0;
+  return (out) => {
+    for (let i = 0; i < out.length; i++) {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
+    }
+  };
+}
