@@ -24,6 +24,7 @@ import {
 } from './constants.js';
 import { PhaseMonitor, type PhaseFigures } from './monitor.js';
 import type { StreamReport } from './stream-peer.js';
+import { slopePerMinute } from '../soak/growth.js';
 
 export interface GarbageFloodOptions {
   ratePerSec: number;
@@ -59,27 +60,6 @@ export interface GarbageFloodResult {
   targetRunning: boolean;
   /** The machine's 1-minute load average when the flood started and ended (other load lowers every rate). */
   loadAverage: { start: number; end: number };
-}
-
-/** Least-squares slope of y over x (per second when x is in ms). */
-export function slopePerSecond(points: readonly { x: number; y: number }[]): number {
-  const n = points.length;
-  if (n < 2) return 0;
-  let sx = 0;
-  let sy = 0;
-  for (const p of points) {
-    sx += p.x;
-    sy += p.y;
-  }
-  const mx = sx / n;
-  const my = sy / n;
-  let num = 0;
-  let den = 0;
-  for (const p of points) {
-    num += (p.x - mx) * (p.y - my);
-    den += (p.x - mx) ** 2;
-  }
-  return den === 0 ? 0 : (num / den) * 1000;
 }
 
 export async function runGarbageFlood(o: GarbageFloodOptions): Promise<GarbageFloodResult> {
@@ -167,8 +147,8 @@ export async function runGarbageFlood(o: GarbageFloodOptions): Promise<GarbageFl
     const floodStream = { bytes: streamBytes - floodBytesStart, seconds: floodSeconds, bytesPerSec: (streamBytes - floodBytesStart) / floodSeconds };
     const endStats = endpointStats(node);
     const half = floodTarget.samples.filter((s) => s.atMs >= (floodTarget.seconds * 1000) / 2);
-    const heapSlope = slopePerSecond(half.map((s) => ({ x: s.atMs, y: s.heapUsedBytes })));
-    const rssSlope = slopePerSecond(half.map((s) => ({ x: s.atMs, y: s.rssBytes })));
+    const heapSlope = slopePerMinute(half.map((s) => ({ t: s.atMs, v: s.heapUsedBytes }))) / 60;
+    const rssSlope = slopePerMinute(half.map((s) => ({ t: s.atMs, v: s.rssBytes }))) / 60;
 
     const report = await streamer.call<StreamReport>('stream.stop', {}, PEER_CALL_TIMEOUT_MS);
     const ackedNotDelivered = report.acked.filter((id) => !delivered.has(id)).length;
