@@ -34,9 +34,12 @@
  * - send({ ack }) resends the same message id (fresh time and signature) after 1 s, 2 s, 4 s... until the
  *   signed ACK from the target arrives or timeoutMs (default 10 s) passes: TIMEOUT.
  * - Origination: with an edge to the target itself, one copy straight there; else up to 3 copies on
- *   disjoint closer first hops (none: UNROUTABLE). The target is never put in an avoid-set
- *   (that copy could not arrive). An acked send that finds no edge at all while a session or dial is under
- *   way (joining, duplicate-session swap) retries every 100 ms until its deadline instead of failing.
+ *   disjoint closer first hops; when no edge is closer (this node is a local optimum while the overlay
+ *   converges around a newcomer), on the 3 nearest edges with this node in the avoid-set, as nodenet
+ *   originates (no edge at all: UNROUTABLE). The target is never put in an avoid-set (that copy could not
+ *   arrive). An acked send or routed ping that finds no edge at all while a session or dial is under way
+ *   (joining, duplicate-session swap) retries every 100 ms until its deadline instead of failing; routed
+ *   pings resend like acked sends (routed-retry.ts), each copy with its own nonce.
  * - Local repair never blocks: a next hop is skipped when closed, congested (512 queued events) or
  *   suspect (its reliable channel retransmitted twice without an ack); when every candidate is only
  *   congested or suspect, the closest of them still gets the message (a busy node lags on all links).

@@ -171,7 +171,7 @@ export class Rendezvous {
    */
   private originate(type: number, target: Uint8Array, payload: Uint8Array): number {
     const router = this.ctx.router;
-    return router.originate(type, target, payload, {}) + router.originate(type, target, payload, { nearest: true });
+    return router.originate(type, target, payload, { greedyOnly: true }) + router.originate(type, target, payload, { nearest: true });
   }
 
   close(err: Error): void {

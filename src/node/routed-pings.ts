@@ -25,6 +25,7 @@ import {
 import { MAX_ROUTED_PINGS_IN_FLIGHT } from './constants.js';
 import type { NodeContext } from './context.js';
 import { withSignal } from './edge-manager.js';
+import { RoutedRetry } from './routed-retry.js';
 import { UnroutableError } from './errors.js';
 
 /** What a routed ping measured. */
@@ -39,10 +40,12 @@ export interface RoutedPingResult {
 
 interface PendingRoutedPing {
   targetKey: string;
-  sentMs: number;
+  /** Nonce (hex) of every copy that went out -> when it left: the pong names the copy it answers. */
+  sentMs: Map<string, number>;
   resolve: (result: RoutedPingResult) => void;
   reject: (err: Error) => void;
-  timer: unknown;
+  deadline: unknown;
+  retry: RoutedRetry | null;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -55,36 +58,61 @@ export function hopsOf(env: RoutedEnvelope): number {
 }
 
 export class RoutedPings {
-  private readonly pending = new Map<string, PendingRoutedPing>();
+  /** Nonce (hex) -> the ping it belongs to; one ping has a nonce per copy sent (retries, routed-retry.ts). */
+  private readonly byNonce = new Map<string, PendingRoutedPing>();
+  private readonly inFlight = new Set<PendingRoutedPing>();
 
   constructor(
     private readonly ctx: NodeContext,
     private readonly originate: (payloadType: number, target: Uint8Array, payload: Uint8Array) => number,
   ) {}
 
-  /** Pings `target` over the overlay; rejects with UNROUTABLE, TIMEOUT, BUSY or ABORTED. */
+  /**
+   * Pings `target` over the overlay; rejects with UNROUTABLE, TIMEOUT, BUSY or ABORTED. Like an acked send
+   * it sends again until the pong arrives (each copy with its own nonce, so the RTT is the answered copy's),
+   * and while no edge leads toward the target yet but the node holds sessions, it waits for one.
+   */
   ping(target: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<RoutedPingResult> {
     const ctx = this.ctx;
     if (idKey(target) === ctx.selfKey) return Promise.reject(new InvalidArgumentError('a node cannot ping itself over the overlay'));
-    if (this.pending.size >= MAX_ROUTED_PINGS_IN_FLIGHT) {
+    if (this.inFlight.size >= MAX_ROUTED_PINGS_IN_FLIGHT) {
       return Promise.reject(new WiremeshError('BUSY', `${MAX_ROUTED_PINGS_IN_FLIGHT} routed pings are already waiting for an answer`));
     }
-    const nonce = ctx.randomBytes(LOOKUP_NONCE_BYTES);
-    const key = hex(nonce);
-    const sentMs = ctx.clock.now();
-    if (this.originate(ROUTED_PING, target, encodeRoutedPing(nonce)) === 0) {
+    let resolve!: (result: RoutedPingResult) => void;
+    let reject!: (err: Error) => void;
+    const result = new Promise<RoutedPingResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const entry: PendingRoutedPing = { targetKey: idKey(target), sentMs: new Map(), resolve, reject, deadline: null, retry: null };
+    const attempt = (): boolean => {
+      const nonce = ctx.randomBytes(LOOKUP_NONCE_BYTES);
+      const sentMs = ctx.clock.now();
+      if (this.originate(ROUTED_PING, target, encodeRoutedPing(nonce)) === 0) return false;
+      ctx.counters.routedPingsSent++;
+      const key = hex(nonce);
+      entry.sentMs.set(key, sentMs);
+      this.byNonce.set(key, entry);
+      return true;
+    };
+    const sent = attempt();
+    if (!sent && !ctx.edges.connecting) {
+      this.forget(entry);
       return Promise.reject(new UnroutableError('no live edge leads toward the target: wait until the node has joined the overlay'));
     }
-    ctx.counters.routedPingsSent++;
-    const result = new Promise<RoutedPingResult>((resolve, reject) => {
-      const entry: PendingRoutedPing = { targetKey: idKey(target), sentMs, resolve, reject, timer: null };
-      entry.timer = ctx.clock.setTimer(() => {
-        this.pending.delete(key);
-        reject(new TimeoutError(`no routed pong from the target within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(key, entry);
-    });
-    return withSignal(result, signal).finally(() => this.forget(key));
+    this.inFlight.add(entry);
+    entry.retry = new RoutedRetry(ctx.clock, attempt, sent, () => ctx.running);
+    entry.deadline = ctx.clock.setTimer(() => {
+      entry.deadline = null;
+      const sentOnce = entry.retry?.sentOnce === true;
+      this.forget(entry);
+      reject(
+        sentOnce
+          ? new TimeoutError(`no routed pong from the target within ${timeoutMs} ms`)
+          : new UnroutableError(`no live edge led toward the target within ${timeoutMs} ms: wait until the node has joined the overlay`),
+      );
+    }, timeoutMs);
+    return withSignal(result, signal).finally(() => this.forget(entry));
   }
 
   /** A verified, first-seen ROUTED_PING addressed to this node. */
@@ -111,7 +139,7 @@ export class RoutedPings {
       return;
     }
     const key = hex(pong.value.nonce);
-    const entry = this.pending.get(key);
+    const entry = this.byNonce.get(key);
     if (entry === undefined) {
       ctx.drops.unsolicited++;
       return;
@@ -121,22 +149,26 @@ export class RoutedPings {
       ctx.drops.forgedReply++;
       return;
     }
-    this.forget(key);
-    entry.resolve({ rttMs: ctx.clock.now() - entry.sentMs, hops: pong.value.pingHops, returnHops: hopsOf(env) });
+    const sentMs = entry.sentMs.get(key) ?? ctx.clock.now();
+    this.forget(entry);
+    entry.resolve({ rttMs: ctx.clock.now() - sentMs, hops: pong.value.pingHops, returnHops: hopsOf(env) });
   }
 
   /** Fails every outstanding routed ping (node stopping). */
   close(err: Error): void {
-    for (const [key, entry] of [...this.pending]) {
-      this.forget(key);
+    for (const entry of [...this.inFlight]) {
+      this.forget(entry);
       entry.reject(err);
     }
   }
 
-  private forget(key: string): void {
-    const entry = this.pending.get(key);
-    if (entry === undefined) return;
-    this.ctx.clock.clearTimer(entry.timer);
-    this.pending.delete(key);
+  /** Drops every trace of a ping (answered, timed out, aborted or failed); idempotent. */
+  private forget(entry: PendingRoutedPing): void {
+    entry.retry?.cancel();
+    if (entry.deadline !== null) this.ctx.clock.clearTimer(entry.deadline);
+    entry.deadline = null;
+    for (const key of entry.sentMs.keys()) if (this.byNonce.get(key) === entry) this.byNonce.delete(key);
+    entry.sentMs.clear();
+    this.inFlight.delete(entry);
   }
 }

@@ -45,8 +45,6 @@ import {
   type RoutedEnvelope,
 } from '../wire/index.js';
 import {
-  ACK_RETRY_MS,
-  UNSENT_RETRY_MS,
   DEDUPE_CAPACITY,
   DEDUPE_RETENTION_MS,
   ENVELOPE_DOMAIN,
@@ -62,6 +60,7 @@ import { sameBytes } from './identify-check.js';
 import type { Link } from './link.js';
 import { OriginatorBudgets } from './originator-budgets.js';
 import { RoutedPings } from './routed-pings.js';
+import { RoutedRetry } from './routed-retry.js';
 import { SeenMessages } from './seen-messages.js';
 
 export interface OriginateOptions {
@@ -69,6 +68,8 @@ export interface OriginateOptions {
   messageId?: Uint8Array;
   /** Lookup semantics: start on the nearest edges (closer or not) and avoid this node. */
   nearest?: boolean;
+  /** Only strictly closer first hops, no nearest-edge fallback (the caller sends nearest copies itself). */
+  greedyOnly?: boolean;
 }
 
 export interface SendOptions {
@@ -81,7 +82,6 @@ interface PendingAck {
   targetKey: string;
   resolve: () => void;
   reject: (err: Error) => void;
-  retryTimer: unknown;
   deadlineTimer: unknown;
   cleanup: () => void;
 }
@@ -301,14 +301,22 @@ export class Router {
   // ---- send path ----
 
   /**
-   * Signs one envelope and sends a copy to each of up to 3 first hops. Returns the number of copies
-   * queued (0: no usable edge leads toward the target).
+   * Signs one envelope and sends a copy to each of up to 3 first hops: the edges strictly closer to the
+   * target, or when there are none the nearest edges (avoiding this node). Returns the number of copies
+   * queued (0: no usable edge).
    */
   originate(payloadType: number, target: Uint8Array, payload: Uint8Array, options: OriginateOptions): number {
     const ctx = this.ctx;
     const ids = ctx.edgeTable.ids();
-    const nearest = options.nearest === true;
+    let nearest = options.nearest === true;
     let hops = nearest ? nearestEdges(target, ids, DISJOINT_PATHS) : disjointFirstHops(ctx.self, target, ids, DISJOINT_PATHS);
+    if (hops.length === 0 && !nearest && options.greedyOnly !== true) {
+      // This node is a local optimum for the target without an edge to it (the overlay is still converging
+      // around a new node, or the edge is being set up). As nodenet originates, and as lookups start here:
+      // the nearest edges, closer or not, with this node in the avoid-set so no copy routes back home.
+      nearest = true;
+      hops = nearestEdges(target, ids, DISJOINT_PATHS);
+    }
     if (hops.length === 0) return 0;
     // An edge to the target itself: one copy, straight there (per-hop reliable). Never put the target in
     // another copy's avoid-set, or that copy could not be delivered.
@@ -359,41 +367,30 @@ export class Router {
     const key = hex(messageId);
     const signal = options.signal;
     return new Promise<void>((resolve, reject) => {
-      let retryMs = ACK_RETRY_MS;
       const onAbort = () => {
         pending.cleanup();
         reject(new AbortedError('send aborted', { cause: signal?.reason }));
       };
+      // Same message id on every copy: the target delivers once and acknowledges again.
+      const retry = new RoutedRetry(ctx.clock, () => this.originate(ROUTED_DATA, target, payload, { flags, messageId }) > 0, sentOnce, () => ctx.running);
       const pending: PendingAck = {
         targetKey: idKey(target),
         resolve,
         reject,
-        retryTimer: null,
         deadlineTimer: null,
         cleanup: () => {
           if (this.pendingAcks.get(key) === pending) this.pendingAcks.delete(key);
-          if (pending.retryTimer !== null) ctx.clock.clearTimer(pending.retryTimer);
+          retry.cancel();
           if (pending.deadlineTimer !== null) ctx.clock.clearTimer(pending.deadlineTimer);
-          pending.retryTimer = null;
           pending.deadlineTimer = null;
           signal?.removeEventListener('abort', onAbort);
         },
       };
-      const retry = () => {
-        pending.retryTimer = null;
-        if (!ctx.running) return;
-        // Same message id: the target delivers once and acknowledges again.
-        const wasSent = sentOnce;
-        if (this.originate(ROUTED_DATA, target, payload, { flags, messageId }) > 0) sentOnce = true;
-        if (wasSent) retryMs *= 2;
-        pending.retryTimer = ctx.clock.setTimer(retry, sentOnce ? retryMs : UNSENT_RETRY_MS);
-      };
-      pending.retryTimer = ctx.clock.setTimer(retry, sentOnce ? retryMs : UNSENT_RETRY_MS);
       pending.deadlineTimer = ctx.clock.setTimer(() => {
         pending.deadlineTimer = null;
         pending.cleanup();
         reject(
-          sentOnce
+          retry.sentOnce
             ? new TimeoutError(`no acknowledgement from the target within ${options.timeoutMs} ms`)
             : new UnroutableError(`no live edge led toward the target within ${options.timeoutMs} ms: wait until the node has joined the overlay`),
         );

@@ -91,7 +91,9 @@ describe('routed ping', () => {
     expect(answered).toBeGreaterThanOrEqual(1);
     expect(answered).toBeLessThanOrEqual(3);
     expect(answered + timedOut).toBe(8);
-    expect(c.stats().drops.originatorRateLimited).toBe(8 - answered);
+    // Every unanswered ping was refused at the target, its retry (after 1 s) too.
+    expect(c.stats().drops.originatorRateLimited).toBeGreaterThanOrEqual(8 - answered);
+    expect(c.stats().drops.originatorRateLimited).toBeLessThanOrEqual(2 * (8 - answered));
     expect(c.stats().counters.routedPingsAnswered).toBe(answered);
   });
 

@@ -99,16 +99,22 @@ describe('hand-wired paths (maintenance off)', () => {
     for (const fwd of [m1, m2, m3]) expect(fwd.stats().counters.forwarded).toBe(1);
   });
 
-  it('a target with no closer edge anywhere is UNROUTABLE at the origin, and dropped (counted) where greedy stops', async () => {
+  it('from a local optimum a message leaves on the nearest edge, avoiding home, and is dropped (counted) where greedy stops', async () => {
     const r = Identity.generate();
     const [far, near] = byDistanceTo(r.nodeId, [Identity.generate(), Identity.generate()]);
     const N = await wired(near, 10, []);
     const F = await wired(far, 11, [N]);
-    // N is the closest node to r it knows: nothing is closer, so it cannot originate toward r...
-    await expect(N.send(r.nodeId, text('x'))).rejects.toMatchObject({ code: 'UNROUTABLE' });
-    // ...and a message F routes toward r through N stops there.
+    // N is the closest node to r it knows: no edge is closer, so it originates on its nearest edge (F) with
+    // itself in the avoid-set; F has nowhere closer to go but N, which it must avoid: dropped at F.
+    await N.send(r.nodeId, text('x'));
+    await until(() => F.stats().drops.noRoute === 1, 2_000, 'the drop at F');
+    expect(N.stats().drops.noRoute).toBe(0);
+    // A message F routes toward r through N stops at N (its only other edge is where it came from).
     await F.send(r.nodeId, text('x'));
     await until(() => N.stats().drops.noRoute === 1, 2_000, 'the drop at the local optimum');
+    // Without any edge, origination is UNROUTABLE.
+    const lonely = await wired(Identity.generate(), 12, []);
+    await expect(lonely.send(r.nodeId, text('x'))).rejects.toMatchObject({ code: 'UNROUTABLE' });
   });
 
   it('local repair: a dead best next hop is skipped and the message still arrives; the dead edge is reaped', async () => {

@@ -116,7 +116,7 @@ describe.skipIf(!available)('wiremesh run --json behind real NAT', () => {
 
     // A routed ping crosses the overlay between the two NATed nodes too.
     const ping = await runCli(['ping', n.a1!.nodeId, '--data-dir', n.c1!.dir, '--json']);
-    expect(ping.code).toBe(0);
+    expect(ping.code, `ping failed: ${ping.stderr}`).toBe(0);
     expect(JSON.parse(ping.stdout)).toMatchObject({ event: 'pong', nodeId: n.a1!.nodeId });
 
     // SIGTERM inside a namespace: graceful leave, exit 0.
