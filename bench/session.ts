@@ -163,27 +163,23 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
   const nativeIo = nativeAddon() !== null;
   const rawSmallRuns: RawDgramFigures[] = [];
   const streamRuns = new Map<StreamGroup, StreamFigures[]>(streamGroups.map((g) => [g, []]));
-  // Without profiling, one sender and one receiver process serve every throughput figure; with it, each
-  // session figure gets fresh peers profiled over that one measurement.
-  if (groups.has('raw') || (streamGroups.length > 0 && !profiling)) {
-    await withPeers(['sender', 'receiver'], NO_FLAGS, null, async ([sender, receiver]) => {
-      for (let round = 1; round <= rounds; round++) {
-        if (rounds > 1) log(`throughput round ${round} of ${rounds}`);
-        if (groups.has('raw')) {
-          log(`(a) raw dgram ${RAW_LARGE_DATAGRAM_BYTES} B for ${d.rawMs} ms`);
-          rawLargeRuns.push(await measureRawDgram(sender, receiver, RAW_LARGE_DATAGRAM_BYTES, d.rawMs, d.warmupMs));
-          log(`(a) raw dgram ${RAW_SMALL_DATAGRAM_BYTES} B for ${d.rawMs} ms`);
-          rawSmallRuns.push(await measureRawDgram(sender, receiver, RAW_SMALL_DATAGRAM_BYTES, d.rawMs, d.warmupMs));
-          if (nativeIo) {
-            log(`(a) raw native batched I/O ${RAW_LARGE_DATAGRAM_BYTES} B for ${d.rawMs} ms (reference, no protocol)`);
-            rawNativeRuns.push(await measureRawDgram(sender, receiver, RAW_LARGE_DATAGRAM_BYTES, d.rawMs, d.warmupMs, 'native'));
-          }
+  // Every round runs each figure in a fresh sender and receiver process (profiled when asked): state left
+  // in a process by one figure (the raw dgram runs leave the receiver about 2x slower per MB for the
+  // session figures that follow in the same process) must not bias the next.
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) log(`throughput round ${round} of ${rounds}`);
+    if (groups.has('raw')) {
+      await withPeers(['sender', 'receiver'], NO_FLAGS, null, async ([sender, receiver]) => {
+        log(`(a) raw dgram ${RAW_LARGE_DATAGRAM_BYTES} B for ${d.rawMs} ms`);
+        rawLargeRuns.push(await measureRawDgram(sender, receiver, RAW_LARGE_DATAGRAM_BYTES, d.rawMs, d.warmupMs));
+        log(`(a) raw dgram ${RAW_SMALL_DATAGRAM_BYTES} B for ${d.rawMs} ms`);
+        rawSmallRuns.push(await measureRawDgram(sender, receiver, RAW_SMALL_DATAGRAM_BYTES, d.rawMs, d.warmupMs));
+        if (nativeIo) {
+          log(`(a) raw native batched I/O ${RAW_LARGE_DATAGRAM_BYTES} B for ${d.rawMs} ms (reference, no protocol)`);
+          rawNativeRuns.push(await measureRawDgram(sender, receiver, RAW_LARGE_DATAGRAM_BYTES, d.rawMs, d.warmupMs, 'native'));
         }
-        if (!profiling) for (const group of streamGroups) streamRuns.get(group)!.push(await runStream(group, sender, receiver));
-      }
-    });
-  }
-  if (profiling) {
+      });
+    }
     for (const group of streamGroups) {
       const labels = [`${group} sender`, `${group} receiver`];
       streamRuns.get(group)!.push(await withPeers(labels, NO_FLAGS, options.profileDir, ([sender, receiver]) => runStream(group, sender, receiver)));

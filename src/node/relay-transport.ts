@@ -60,6 +60,7 @@ export function isVirtualRelayHost(host: string): boolean {
 export class RelayTransport implements DatagramTransport {
   private readonly inner: DatagramTransport;
   private handler: DatagramHandler | null = null;
+  private batchEnd: (() => void) | null = null;
   private sender: RelaySender | null = null;
   private readonly byAddress = new Map<string, RelayRoute>();
   private readonly byPair = new Map<string, RelayRoute>();
@@ -73,6 +74,7 @@ export class RelayTransport implements DatagramTransport {
   constructor(inner: DatagramTransport) {
     this.inner = inner;
     inner.onDatagram((buf, host, port) => this.receive(buf, host, port));
+    inner.onReceiveBatchEnd?.(() => this.batchEnd?.());
   }
 
   private receive(buf: Uint8Array, host: string, port: number): void {
@@ -180,6 +182,11 @@ export class RelayTransport implements DatagramTransport {
   /** A packet the relay delivered: into the Endpoint as if it came from the route's virtual address. */
   inject(route: RelayRoute, packet: Uint8Array): void {
     this.handler?.(packet, route.address.host, route.address.port);
+  }
+
+  /** The inner socket's receive batches (pinned extra sockets deliver one datagram at a time). */
+  onReceiveBatchEnd(handler: () => void): void {
+    this.batchEnd = handler;
   }
 
   /** End of the Endpoint's flush: batched transports (the native one) send what this turn queued. */

@@ -208,6 +208,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     this.acceptPeer = options.acceptPeer ?? null;
     this.random = options.random ?? Math.random;
     transport.onDatagram((buf, host, port) => this.onDatagram(buf, host, port));
+    transport.onReceiveBatchEnd?.(() => this.onReceiveBatchEnd());
   }
 
   /** Binds a UDP socket (or adopts `options.transport`) and starts answering. */
@@ -358,6 +359,17 @@ export class Endpoint extends EventEmitter implements SessionHost {
     this.transport.send(buf, length, host, port, done);
   }
 
+  /**
+   * A handshake message leaves at once instead of with the end-of-turn batch: each one took two to four
+   * Diffie-Hellman operations (~170 us of CPU per side) to make, and holding a wakeup's worth of them (32
+   * from one recvmmsg) until the end keeps the peer idle meanwhile, so both sides take turns. One send
+   * system call per handshake message costs ~3 % of its making (bench (e): docs/decisions.md).
+   */
+  private transmitHandshake(buf: Uint8Array, length: number, host: string, port: number): void {
+    this.transmit(buf, length, host, port);
+    this.transport.flush?.();
+  }
+
   requestFlush(session: Session): void {
     this.dirty.push(session);
     if (this.flushScheduled === null) this.flushScheduled = setImmediate(() => this.runFlush());
@@ -408,6 +420,21 @@ export class Endpoint extends EventEmitter implements SessionHost {
     if (err) this.stats.drops.send_failed++;
     if (this.freeBuffers.length < POOL_RETAIN && this.closing === null) this.freeBuffers.push(buf);
     else this.sendDone.delete(buf);
+  }
+
+  /**
+   * A batch of received datagrams was handled: send what it produced now rather than at the end of the
+   * wakeup (up to 4 batches of 32). A reliable receiver's ACK for the first 32 frames then reaches the
+   * sender while this side still decrypts the rest, so both ends work at once instead of taking turns
+   * (docs/decisions.md "Reliable channel throughput").
+   */
+  private onReceiveBatchEnd(): void {
+    if (this.dirty.length === 0) return;
+    if (this.flushScheduled !== null) {
+      clearImmediate(this.flushScheduled);
+      this.flushScheduled = null;
+    }
+    this.runFlush();
   }
 
   private runFlush(): void {
@@ -490,7 +517,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     this.stats.handshakesInitiated++;
     const buf = this.acquireBuffer();
     buf.set(init.packet);
-    this.transmit(buf, init.packet.length, to.host, to.port);
+    this.transmitHandshake(buf, init.packet.length, to.host, to.port);
     return init.state;
   }
 
@@ -688,7 +715,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
       this.stats.rekeys++;
       const out = this.acquireBuffer();
       out.set(resp.packet);
-      this.transmit(out, resp.packet.length, host, port);
+      this.transmitHandshake(out, resp.packet.length, host, port);
       return;
     }
     const session = new Session({
@@ -717,7 +744,7 @@ export class Endpoint extends EventEmitter implements SessionHost {
     });
     const out = this.acquireBuffer();
     out.set(resp.packet);
-    this.transmit(out, resp.packet.length, host, port);
+    this.transmitHandshake(out, resp.packet.length, host, port);
     this.armTimer(session, session.nextDeadline());
   }
 

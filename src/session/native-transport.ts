@@ -47,6 +47,7 @@ export class NativeUdpTransport implements DatagramTransport {
   private readonly ipv6: boolean;
   private readonly bound: UdpAddress;
   private handler: DatagramHandler | null = null;
+  private batchEnd: (() => void) | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
   // ---- send batch: packets are copied into slots of one arena and leave together ----
@@ -169,6 +170,10 @@ export class NativeUdpTransport implements DatagramTransport {
     this.handler = handler;
   }
 
+  onReceiveBatchEnd(handler: () => void): void {
+    this.batchEnd = handler;
+  }
+
   address(): UdpAddress {
     return this.bound;
   }
@@ -182,6 +187,7 @@ export class NativeUdpTransport implements DatagramTransport {
     this.flush();
     this.closed = true;
     this.handler = null;
+    this.batchEnd = null;
     this.addon.close(this.socket);
     openTransports--;
     this.sockaddrs.clear();
@@ -255,6 +261,7 @@ export class NativeUdpTransport implements DatagramTransport {
       handler(buf, this.hostOf(i), meta[m + 1]!);
       if (this.closed) return;
     }
+    this.batchEnd?.();
   }
 
   private newArena(): Uint8Array {

@@ -119,7 +119,9 @@ export class ReliableChannelState {
    */
   private stagingRegion(size: number): Uint8Array {
     if (this.slab === null || this.slabUsed + size > this.slab.length) {
-      this.slab = new Uint8Array(Math.max(RELIABLE_STAGING_SLAB_BYTES, size));
+      // Uninitialised (no zero fill): only the records written into a region are ever read or sent.
+      const bytes = Buffer.allocUnsafeSlow(Math.max(RELIABLE_STAGING_SLAB_BYTES, size));
+      this.slab = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
       this.slabUsed = 0;
     }
     const region = this.slab.subarray(this.slabUsed, this.slabUsed + size);

@@ -588,6 +588,11 @@ export class ReliableReceiver<T> {
     return { ackSeq: toWire(this.expect), ackBitmap: this.sackBitmap(), windowSize: this.windowSize() };
   }
 
+  /** Whether ackFields() would tell the peer anything new: an ACK is due, or the window moved since the last one. */
+  hasNews(): boolean {
+    return this.dueAt !== null || this.windowSize() !== this.advertised;
+  }
+
   /** When a standalone ACK must go out (absolute ms; may be in the past: send now), or null. */
   ackDueAt(): number | null {
     return this.dueAt;

@@ -38,6 +38,7 @@ import { TokenBucket } from './rate-limiter.js';
 import { BoundedQueue } from './event-queue.js';
 import { ANSWERABLE_INITIATIONS, SEND_RATE_BURST_FACTOR } from './constants.js';
 import { Reassembler } from './reassembler.js';
+import type { AckFields } from './reliable.js';
 import type { SessionConfig } from './config.js';
 import type { EndpointStats } from './stats.js';
 import type { Clock, UdpAddress } from './transport.js';
@@ -85,6 +86,8 @@ interface PendingEvent {
   payload: Uint8Array;
 }
 
+/** ACK fields left out of a frame (zero fields are not encoded, spec 10). */
+const NO_ACK: AckFields = Object.freeze({ ackSeq: 0, ackBitmap: 0n, windowSize: 0 });
 const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY = new Uint8Array(0);
 
@@ -366,8 +369,9 @@ export class Session extends EventEmitter implements ChannelOwner {
   channelDrained(channel: Channel): void {
     const rel = channel.rel;
     if (rel === null || this._state === 'closed') return;
-    const now = this.host.clock.now();
-    rel.receiver.setAvailable(rel.freeFrames, now);
+    // Called per frame the application finishes: the receiver's latest packet time is recent enough for
+    // the one case that uses it (a closed window reopening makes an ACK due "now"), and saves a clock read.
+    rel.receiver.setAvailable(rel.freeFrames);
     const due = rel.receiver.ackDueAt();
     if (due !== null) this.host.armTimer(this, due);
   }
@@ -594,8 +598,12 @@ export class Session extends EventEmitter implements ChannelOwner {
 
   /** (Re)sends one sequenced frame with the current ACK fields piggybacked (spec 11.5). */
   private transmitReliable(ch: Channel, rel: ReliableChannelState, seq: number, frame: SentFrame): void {
-    const ack = rel.receiver.ackFields();
-    rel.receiver.ackSent();
+    // Piggyback the ACK fields only when they say something new (an ACK is due, or our window moved since
+    // we last advertised it): a one-way stream's data frames then carry none, and the peer skips onAck
+    // per frame. A lost piggybacked ACK is repaired as a lost standalone one is: the peer's retransmit
+    // is a duplicate here, which makes an ACK due again (spec 11.5).
+    const ack = rel.receiver.hasNews() ? rel.receiver.ackFields() : NO_ACK;
+    if (ack !== NO_ACK) rel.receiver.ackSent();
     const maxPlain = this.maxPlain();
     if (1 + frame.records.length + FRAME_TRAILER_MAX_SIZE <= maxPlain) {
       const buf = this.host.acquireBuffer();
@@ -795,7 +803,7 @@ export class Session extends EventEmitter implements ChannelOwner {
     switch (type) {
       case PACKET_DATA:
         this.lastDataReceivedMs = now;
-        this.handleFrame(plain);
+        this.handleFrame(plain, now);
         return;
       case PACKET_DATA_FRAGMENT:
         this.lastDataReceivedMs = now;
@@ -857,13 +865,13 @@ export class Session extends EventEmitter implements ChannelOwner {
     if (after !== before) this.host.stats.drops.fragment_dropped++;
     if (frame !== null) {
       this.host.stats.framesReassembled++;
-      this.handleFrame(frame);
+      this.handleFrame(frame, now);
     } else if (r.pendingFrames > 0) {
       this.host.armTimer(this, now + this.config.reassemblyTimeoutMs);
     }
   }
 
-  private handleFrame(plain: Uint8Array): void {
+  private handleFrame(plain: Uint8Array, now: number): void {
     const decoded = decodeFrame(plain);
     if (!decoded.ok) {
       this.host.stats.drops.frame_malformed++;
@@ -882,7 +890,7 @@ export class Session extends EventEmitter implements ChannelOwner {
       if (this._state === 'closed') return;
     }
     const rel = ch.rel;
-    if (rel !== null) this.handleReliableFrame(ch, rel, frame, this.host.clock.now());
+    if (rel !== null) this.handleReliableFrame(ch, rel, frame, now);
     else if (frame.events.length > 0) this.deliverUnsequenced(ch, frame.events);
   }
 

@@ -25,6 +25,13 @@ export interface DatagramTransport {
    * after its end-of-turn flush; transports that send at once leave it out.
    */
   flush?(): void;
+  /**
+   * Optional: a transport that receives in batches (recvmmsg) calls `handler` after handing a batch to the
+   * datagram handler, so the owner can send what the batch produced (reliable-channel ACKs above all) before
+   * the next batch is read instead of at the end of the whole wakeup. Transports that deliver one datagram
+   * per callback leave it out (their owner flushes at the end of the turn).
+   */
+  onReceiveBatchEnd?(handler: () => void): void;
 }
 
 /** Wall-clock and timers; injectable for deterministic tests. */

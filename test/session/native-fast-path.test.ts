@@ -88,6 +88,24 @@ describe.runIf(addon !== null)('NativeUdpTransport (addon loaded)', () => {
     expect(b.counters.received).toBe(count);
   });
 
+  it('reports the end of every receive batch after handing over its datagrams', async () => {
+    const a = (await track(NativeUdpTransport.bind({ host: '127.0.0.1', port: 0 }))) as NativeUdpTransport;
+    const b = (await track(NativeUdpTransport.bind({ host: '127.0.0.1', port: 0 }))) as NativeUdpTransport;
+    // What the handler had seen at each batch end: the ends must fall exactly on batch boundaries.
+    const seenAtEnds: number[] = [];
+    let seen = 0;
+    b.onDatagram(() => seen++);
+    b.onReceiveBatchEnd(() => seenAtEnds.push(seen));
+    const count = 100;
+    for (let i = 0; i < count; i++) a.send(Uint8Array.of(i), 1, '127.0.0.1', b.address().port, () => undefined);
+    a.flush();
+    await until(() => seen === count);
+    expect(seenAtEnds.length).toBe(b.counters.recvBatches);
+    expect(seenAtEnds.at(-1)).toBe(count);
+    // Never more than one recvmmsg batch (32 datagrams) between two ends.
+    for (let i = 0; i < seenAtEnds.length; i++) expect(seenAtEnds[i]! - (seenAtEnds[i - 1] ?? 0)).toBeLessThanOrEqual(32);
+  });
+
   it('keeps every datagram intact when runs to one address are grouped (UDP GSO) and when grouping is off', async () => {
     for (const gso of ['1', '0']) {
       process.env.WIREMESH_GSO = gso; // read when the socket opens

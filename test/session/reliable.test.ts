@@ -611,6 +611,21 @@ describe('ReliableReceiver', () => {
     expect(custom.ackDueAt()).toBe(15);
   });
 
+  it('has news for the peer only while an ACK is due or the window moved since it was advertised', () => {
+    const r = new ReliableReceiver<number>({ window: 8 });
+    expect(r.hasNews()).toBe(false); // nothing received: the peer assumes the configured window
+    r.receive(1, 1, 0);
+    expect(r.hasNews()).toBe(true);
+    r.ackSent();
+    expect(r.hasNews()).toBe(false);
+    r.setAvailable(8, 5); // the application read the frame: the window grew back
+    expect(r.hasNews()).toBe(true);
+    r.ackSent();
+    expect(r.hasNews()).toBe(false);
+    r.receive(1, 1, 10); // a duplicate: the peer may have missed our ACK
+    expect(r.hasNews()).toBe(true);
+  });
+
   it('never hands out more than the application said it can take', () => {
     const r = new ReliableReceiver<number>({ window: 4 });
     expect(r.receive(3, 3, 0)).toEqual([]);
