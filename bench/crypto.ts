@@ -10,6 +10,7 @@ import { CookieChecker, CookieGenerator } from '../src/session/cookie.js';
 import { nativeSuite, pureSuite, randomBytes, type CryptoSuite } from '../src/session/crypto/index.js';
 import { consumeInitiation, consumeResponse, createInitiation, createResponse } from '../src/session/handshake.js';
 import { HANDSHAKE_INIT_MAC1_OFFSET, HANDSHAKE_RESP_MAC1_OFFSET } from '../src/wire/index.js';
+import { opsPerSecond } from './ops-per-second.js';
 
 export interface BenchResult {
   name: string;
@@ -20,20 +21,6 @@ export interface BenchResult {
 const PAYLOAD = 1024;
 const HEADER = 16;
 const TAG = 16;
-
-/** Calls fn in batches until durationMs has passed; returns calls per second. */
-function opsPerSecond(durationMs: number, batch: number, fn: (i: number) => void): number {
-  for (let i = 0; i < batch; i++) fn(i); // warm-up
-  let calls = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < durationMs) {
-    for (let i = 0; i < batch; i++) fn(calls + i);
-    calls += batch;
-    elapsed = performance.now() - start;
-  }
-  return (calls * 1000) / elapsed;
-}
 
 const megabytesPerSecond = (opsPerSec: number): number => (opsPerSec * PAYLOAD) / 1e6;
 

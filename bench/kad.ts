@@ -5,25 +5,12 @@
  */
 import { pathToFileURL } from 'node:url';
 import { BUCKET_COUNT, K, KnowledgeTable, compareDistance, decide, noSubnet, randomIdInBucket, type KadContact } from '../src/kad/index.js';
+import { opsPerSecond } from './ops-per-second.js';
 
 export interface BenchResult {
   name: string;
   value: number;
   unit: string;
-}
-
-/** Calls fn in batches until durationMs has passed; returns calls per second. */
-function opsPerSecond(durationMs: number, batch: number, fn: (i: number) => void): number {
-  for (let i = 0; i < batch; i++) fn(i); // warm-up
-  let calls = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < durationMs) {
-    for (let i = 0; i < batch; i++) fn(calls + i);
-    calls += batch;
-    elapsed = performance.now() - start;
-  }
-  return (calls * 1000) / elapsed;
 }
 
 function randomIds(count: number): Uint8Array[] {
