@@ -88,10 +88,7 @@ export class Lookups {
       ctx.drops.malformed++;
       return;
     }
-    if (!ctx.router.originators.take(originKey, ctx.clock.now())) {
-      ctx.drops.originatorRateLimited++;
-      return;
-    }
+    if (!ctx.router.chargeOriginator(originKey)) return;
     const records = this.closestRecords(env.target, originId);
     ctx.counters.lookupsAnswered++;
     ctx.router.originate(ROUTED_NEIGHBORS, originId, encodeNeighbors({ nonce: nonce.value, records }), {});
@@ -108,10 +105,7 @@ export class Lookups {
       ctx.drops.unsolicited++;
       return;
     }
-    if (!ctx.router.originators.take(originKey, ctx.clock.now())) {
-      ctx.drops.originatorRateLimited++;
-      return;
-    }
+    if (!ctx.router.chargeOriginator(originKey)) return;
     ctx.learning.fromRecords(answer.value.records, originId);
   }
 

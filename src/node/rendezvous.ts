@@ -96,10 +96,7 @@ export class Rendezvous {
       ctx.drops.malformed++;
       return;
     }
-    if (!ctx.router.originators.take(originKey, ctx.clock.now())) {
-      ctx.drops.originatorRateLimited++;
-      return;
-    }
+    if (!ctx.router.chargeOriginator(originKey)) return;
     const nonceKey = `${originKey}/${hex(hello.value.nonce)}`;
     const now = ctx.clock.now();
     const answeredMs = this.answered.get(nonceKey);

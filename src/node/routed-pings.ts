@@ -123,10 +123,7 @@ export class RoutedPings {
       ctx.drops.malformed++;
       return;
     }
-    if (!ctx.router.originators.take(originKey, ctx.clock.now())) {
-      ctx.drops.originatorRateLimited++;
-      return;
-    }
+    if (!ctx.router.chargeOriginator(originKey)) return;
     if (this.originate(ROUTED_PONG, originId, encodeRoutedPong({ nonce: nonce.value, pingHops: hopsOf(env) })) > 0) ctx.counters.routedPingsAnswered++;
   }
 

@@ -298,6 +298,16 @@ export class Router {
     pending.resolve();
   }
 
+  /**
+   * Charges one answer (or one answer accepted) to a verified originator's bucket (nodenet 8: a message that
+   * makes this node originate another is throttled per originator); false, counted, when it is spent.
+   */
+  chargeOriginator(originKey: string): boolean {
+    if (this.originators.take(originKey, this.ctx.clock.now())) return true;
+    this.ctx.drops.originatorRateLimited++;
+    return false;
+  }
+
   // ---- send path ----
 
   /**
