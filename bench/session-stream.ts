@@ -29,6 +29,8 @@ export interface StreamOptions {
   eventBytes: number;
   durationMs: number;
   warmupMs: number;
+  /** The sender's session send-rate cap in bytes/s (issue 3 item 2); absent: uncapped. */
+  sendRateBytesPerSec?: number;
 }
 
 export interface StreamSinkSummary extends ArrivalSummary {
@@ -36,6 +38,8 @@ export interface StreamSinkSummary extends ArrivalSummary {
   channelFullDrops: number;
   /** Datagrams per system call of the native transport (null on node:dgram). */
   batches: { perSend: number; perReceive: number } | null;
+  /** Bytes of every datagram the receiver's endpoint took in (headers and tags included). */
+  rxBytes: number;
 }
 
 export interface StreamFigures {
@@ -104,7 +108,7 @@ async function finishSink(args: { warmupMs: number }): Promise<StreamSinkSummary
   const stats = endpoint.snapshot();
   const batches = batchStats(endpoint);
   await endpoint.close();
-  return { ...meter.summarize(args.warmupMs), drops: totalDrops(stats), channelFullDrops: stats.drops.channel_full, batches };
+  return { ...meter.summarize(args.warmupMs), drops: totalDrops(stats), channelFullDrops: stats.drops.channel_full, batches, rxBytes: stats.rxBytes };
 }
 
 interface BlastResult {
@@ -115,7 +119,8 @@ interface BlastResult {
 
 async function blast(args: StreamOptions & { peer: ListeningPeer }): Promise<BlastResult> {
   if (sender !== null) throw new Error('a stream sender is already running');
-  const endpoint = await listenLoopback(args.crypto);
+  const capped = args.sendRateBytesPerSec !== undefined && args.sendRateBytesPerSec > 0;
+  const endpoint = await listenLoopback(args.crypto, capped ? { sendRateBytesPerSec: args.sendRateBytesPerSec } : {});
   sender = endpoint;
   const session = await endpoint.dial({ host: LOOPBACK, port: args.peer.port }, peerKey(args.peer), { timeoutMs: BENCH_DIAL_TIMEOUT_MS });
   const channel = session.channel(BENCH_CHANNEL);
@@ -126,8 +131,9 @@ async function blast(args: StreamOptions & { peer: ListeningPeer }): Promise<Bla
   const cpuBefore = process.cpuUsage();
   const end = performance.now() + args.durationMs;
   while (performance.now() < end && session.state === 'open') {
-    if (args.reliable) {
-      // send() waits while the peer's window and our send buffer are full (spec 11.4): backpressure.
+    if (args.reliable || capped) {
+      // send() waits while the peer's window and our send buffer are full (spec 11.4), or while the rate
+      // cap's backlog is over its high-water mark: backpressure.
       for (let i = 0; i < perBurst; i++) await channel.send(BENCH_EVENT_TYPE, payload);
     } else {
       // Unreliable sends resolve at once; the state check above keeps them from rejecting.

@@ -19,6 +19,10 @@ import {
   MAX_INITIATOR_PROCESSES,
   MEMORY_INITIATOR_ENDPOINTS,
   QUICK_DURATIONS,
+  QUICK_RATE_CAP_BYTES_PER_SEC,
+  QUICK_RATE_CAP_WARMUP_MS,
+  RATE_CAP_BYTES_PER_SEC,
+  RATE_CAP_WARMUP_MS,
   RAW_LARGE_DATAGRAM_BYTES,
   RAW_SMALL_DATAGRAM_BYTES,
   SMALL_EVENT_BYTES,
@@ -38,7 +42,7 @@ import { measureIdleMemory } from './session-memory.js';
 import type { CryptoChoice } from './session-peer-endpoint.js';
 import { measureStream, type StreamFigures } from './session-stream.js';
 
-export const NETWORK_GROUPS = ['raw', 'unreliable', 'coalesced', 'reliable', 'handshake', 'memory'] as const;
+export const NETWORK_GROUPS = ['raw', 'unreliable', 'coalesced', 'reliable', 'ratecap', 'handshake', 'memory'] as const;
 export type NetworkGroup = (typeof NETWORK_GROUPS)[number];
 
 export interface SessionBenchOptions {
@@ -264,6 +268,41 @@ export async function benchSession(options: SessionBenchOptions): Promise<Sessio
       b.target = ratioTarget(b.ratio, group === 'reliable' ? TARGET_RELIABLE_RATIO : TARGET_UNRELIABLE_RATIO, rawLargeBound?.name ?? 'raw');
       figures.push(b);
     }
+  }
+
+  if (groups.has('ratecap')) {
+    // One run (a rate under a cap does not depend on what else runs, as long as the machine can exceed it).
+    const cap = options.quick ? QUICK_RATE_CAP_BYTES_PER_SEC : RATE_CAP_BYTES_PER_SEC;
+    const warmupMs = options.quick ? QUICK_RATE_CAP_WARMUP_MS : RATE_CAP_WARMUP_MS;
+    log(`rate cap: session capped at ${formatValue(cap / MB)} MB/s, unreliable 1 KiB events for ${d.streamMs} ms after ${warmupMs} ms`);
+    const run = await withPeers(['rate-capped sender', 'rate-capped receiver'], NO_FLAGS, options.profileDir, ([sender, receiver]) =>
+      measureStream(sender, receiver, {
+        crypto: options.crypto,
+        reliable: false,
+        eventBytes: LARGE_EVENT_BYTES,
+        durationMs: d.streamMs,
+        warmupMs,
+        sendRateBytesPerSec: cap,
+      }),
+    );
+    suite = run.suite;
+    const r = run.receiver;
+    // The cap counts whole datagrams (headers and tags); the meter counts event payload.
+    const wirePerPayloadByte = r.totalBytes > 0 ? r.rxBytes / r.totalBytes : 1;
+    const wireRate = r.bytesPerSecond * wirePerPayloadByte;
+    figures.push(
+      figure(
+        { name: name('rate-capped.1KiB'), value: wireRate / MB, unit: 'MB/s' },
+        {
+          baseline: cap / MB,
+          ratio: wireRate / cap,
+          baselineName: 'the cap',
+          detail:
+            `sendRateBytesPerSec ${formatCount(cap)} (burst 2x); datagram bytes per second at the receiver after ${formatCount(warmupMs)} ms, ` +
+            `event payload ${formatValue(r.bytesPerSecond / MB)} MB/s; ${lossDetail(run.sentEvents, r.totalCount)}`,
+        },
+      ),
+    );
   }
 
   if (groups.has('handshake')) {

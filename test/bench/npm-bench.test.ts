@@ -79,6 +79,7 @@ describe('npm run bench', () => {
       `session.${suite}.unreliable.1KiB`,
       `session.${suite}.coalesced.64B.events`,
       `session.${suite}.reliable.1KiB`,
+      `session.${suite}.rate-capped.1KiB`,
       `session.${suite}.handshakes`,
       `session.${suite}.handshakes.responder-cpu`,
       `session.${suite}.idle.heap-per-session`,
@@ -91,6 +92,12 @@ describe('npm run bench', () => {
     expect(raw.unit).toBe('MB/s');
     expect(byName.get(`session.${suite}.unreliable.1KiB`)!.baseline).toBe(raw.value);
     expect(byName.get(`session.${suite}.reliable.1KiB`)!.baseline).toBe(raw.value);
+    // The rate-capped session is reported against its cap (5 MB/s in a quick run, whose burst is spent
+    // within the warm-up): the token bucket holds the measured rate at the cap.
+    const capped = byName.get(`session.${suite}.rate-capped.1KiB`)!;
+    expect(capped.unit).toBe('MB/s');
+    expect(capped.baseline).toBe(5);
+    expect(capped.ratio!).toBeLessThanOrEqual(1.25);
     // The micro-benchmarks of bench/wire.ts are folded in.
     expect(names.some((n) => n.startsWith('wire.'))).toBe(true);
     // Progress goes to stderr, never into the JSON lines.
@@ -102,7 +109,7 @@ describe('npm run bench', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.split('\n')[0]).toBe(
-      "bench: --only: unknown benchmark 'nonsense'; choose from raw, unreliable, coalesced, reliable, handshake, memory, wire, crypto, kad, dataplane, identity, node, network, session, micro",
+      "bench: --only: unknown benchmark 'nonsense'; choose from raw, unreliable, coalesced, reliable, ratecap, handshake, memory, wire, crypto, kad, dataplane, identity, node, network, session, micro",
     );
   }, 20_000);
 });
