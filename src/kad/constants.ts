@@ -82,8 +82,14 @@ export const DEGREE_CAP = 64;
 export const TRIM_GRACE_MS = 10_000;
 /** Edges a bucket keeps whatever the cap (progress at every greedy hop, plus one spare). */
 export const TRIM_BUCKET_FLOOR = 2;
-/** Edges trimmed per maintenance round at most: a hub sheds load gradually. */
+/**
+ * Edges trimmed per maintenance round at most: a hub sheds load gradually, 32 edges or a quarter of its
+ * surplus per round, whichever is more. A fixed 32 could not keep up with a bootstrap node's inflow while
+ * 1,000 nodes joined at 10 per second (50 new edges per 5 s round): its surplus kept growing through the
+ * join phase and 35 s after the last join it still held 232 edges against the cap of 64 (bench/overlay).
+ */
 export const TRIMS_PER_ROUND = 32;
+export const TRIM_SURPLUS_SHARE_PER_ROUND = 0.25;
 /**
  * A peer that closed our edge with a Leave is not redialed for this long (EdgeTable.noteLeft): it is
  * shutting down, or shedding surplus edges and would only trim the new edge again.

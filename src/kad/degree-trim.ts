@@ -21,11 +21,12 @@
  * - the victim comes from the bucket (common-prefix length with self) holding the most edges, so the
  *   table keeps the k-bucket shape, and a bucket keeps at least `bucketFloor` edges; within the bucket
  *   the youngest edge goes (Kademlia's preference for long-lived peers);
- * - at most `maxPerRound` edges per round, so a hub sheds load gradually.
+ * - at most `maxPerRound` edges per round, or `surplusShare` of the surplus when that is more, so a hub
+ *   sheds load gradually yet keeps up with a stream of joiners.
  * The node closes each victim with a Leave: the peer treats it as a graceful goodbye and dials a
  * replacement near the same ID, i.e. elsewhere.
  */
-import { DEGREE_CAP, NODE_ID_BITS, SIBLINGS, TRIM_BUCKET_FLOOR, TRIM_GRACE_MS, TRIMS_PER_ROUND } from './constants.js';
+import { DEGREE_CAP, NODE_ID_BITS, SIBLINGS, TRIM_BUCKET_FLOOR, TRIM_GRACE_MS, TRIMS_PER_ROUND, TRIM_SURPLUS_SHARE_PER_ROUND } from './constants.js';
 import { commonPrefixLength, compareDistance } from './node-id.js';
 
 export interface TrimPolicy {
@@ -35,8 +36,10 @@ export interface TrimPolicy {
   readonly graceMs: number;
   /** Edges a bucket keeps whatever the cap. */
   readonly bucketFloor: number;
-  /** Edges closed per call at most. */
+  /** Edges closed per call at most... */
   readonly maxPerRound: number;
+  /** ...or this share of the surplus (degree - cap), rounded up, when that is more. */
+  readonly surplusShare: number;
 }
 
 export const DEFAULT_TRIM_POLICY: TrimPolicy = Object.freeze({
@@ -44,6 +47,7 @@ export const DEFAULT_TRIM_POLICY: TrimPolicy = Object.freeze({
   graceMs: TRIM_GRACE_MS,
   bucketFloor: TRIM_BUCKET_FLOOR,
   maxPerRound: TRIMS_PER_ROUND,
+  surplusShare: TRIM_SURPLUS_SHARE_PER_ROUND,
 });
 
 /** What the decision needs of a live edge (EdgeTable's LiveEdge has these fields). */
@@ -81,6 +85,7 @@ export function surplusEdges<E extends TrimCandidate>(
   const out: E[] = [];
   let excess = edges.length - policy.degreeCap;
   if (excess <= 0 || policy.maxPerRound <= 0) return out;
+  const budget = Math.max(policy.maxPerRound, Math.ceil(excess * (policy.surplusShare > 0 ? policy.surplusShare : 0)));
   const siblingCount = Math.min(SIBLINGS, edges.length);
   // The neighbourhood: every edge sharing at least as many leading bits with self as the farthest sibling.
   const protectedFromCpl = siblingCount === 0 ? NODE_ID_BITS + 1 : commonPrefixLength(self, edges[siblingCount - 1].id);
@@ -98,7 +103,7 @@ export function surplusEdges<E extends TrimCandidate>(
     list.push(edge);
   }
   for (const list of byBucket.values()) list.sort((a, b) => b.addedMs - a.addedMs);
-  while (excess > 0 && out.length < policy.maxPerRound) {
+  while (excess > 0 && out.length < budget) {
     let best = -1;
     let bestCount = 0;
     for (const [cpl, list] of byBucket) {

@@ -8,7 +8,7 @@ import { idInBucket, seededFill } from './fixtures.js';
 
 const SELF = new Uint8Array(32).fill(0x5a);
 const NOW = 1_000_000;
-const POLICY: TrimPolicy = { degreeCap: 40, graceMs: 10_000, bucketFloor: 2, maxPerRound: 1_000 };
+const POLICY: TrimPolicy = { degreeCap: 40, graceMs: 10_000, bucketFloor: 2, maxPerRound: 1_000, surplusShare: 0 };
 
 interface Edge extends TrimCandidate {
   bucket: number;
@@ -87,6 +87,17 @@ describe('surplusEdges', () => {
     expect(victims.length).toBe(3);
     const youngestFirst = far.slice().sort((a, b) => b.addedMs - a.addedMs).slice(0, 3);
     expect(victims).toEqual(youngestFirst);
+  });
+
+  it('closes a share of a large surplus per call when that is more than maxPerRound', () => {
+    const fill = seededFill(7);
+    const far = [...edgesIn(0, 30, true, fill), ...edgesIn(1, 30, true, fill), ...edgesIn(2, 30, true, fill)];
+    const edges = sorted([...edgesIn(40, SIBLINGS, false, fill), ...far]);
+    const policy = { ...POLICY, degreeCap: 10, maxPerRound: 3, surplusShare: 0.25 };
+    const surplus = edges.length - 10;
+    expect(surplusEdges(SELF, edges, NOW, policy).length).toBe(Math.ceil(surplus * 0.25));
+    // A small surplus still gets maxPerRound.
+    expect(surplusEdges(SELF, edges, NOW, { ...policy, degreeCap: edges.length - 8 }).length).toBe(3);
   });
 
   it('spares an edge whose peer has this node among its siblings (isPeersSibling)', () => {
