@@ -14,6 +14,7 @@
  * - replay: an exact copy of a captured packet (the replay window or handshake replay guard must drop it)
  */
 import { PACKET_DATA_FRAGMENT } from '../../src/wire/index.js';
+import { mulberry32 } from '../../src/node/sim/index.js';
 
 export const GARBAGE_KINDS = [
   'bitflip',
@@ -49,17 +50,8 @@ export interface GarbageSet {
   kinds: GarbageKind[];
 }
 
-/** mulberry32: a small seeded generator, so a failing flood can be re-run with the same packets. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/node/sim): a seeded generator, so a failing flood can be re-run with the same packets. */
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 export function makeGarbagePackets(o: GarbageOptions): GarbageSet {
   if (o.captured.length === 0) throw new Error('the garbage flood needs captured valid packets to mutate');

@@ -20,19 +20,9 @@ import {
   withNatType,
   type NatType,
 } from '../../src/nat/index.js';
+import { mulberry32Words } from '../../src/node/sim/index.js';
 
 const TYPES: NatType[] = ['unknown', 'public', 'cone', 'symmetric'];
-
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 describe('NAT type in the contact record capabilities', () => {
   it('round-trips every type and keeps every other bit', () => {
@@ -89,7 +79,7 @@ describe('spray plan', () => {
   it('draws distinct ports in range, never an excluded one', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 600 }), fc.integer(), fc.array(fc.integer({ min: 1024, max: 65535 }), { maxLength: 8 }), (count, seed, exclude) => {
-        const ports = sprayPorts(count, mulberry(seed), exclude);
+        const ports = sprayPorts(count, mulberry32Words(seed), exclude);
         expect(ports.length).toBe(count);
         expect(new Set(ports).size).toBe(count);
         for (const p of ports) {
@@ -103,8 +93,8 @@ describe('spray plan', () => {
   });
 
   it('stops at the size of a small range', () => {
-    expect(sprayPorts(10, mulberry(1), [], 2000, 2004).sort()).toEqual([2000, 2001, 2002, 2003, 2004]);
-    expect(sprayPorts(10, mulberry(1), [2001], 2000, 2004).sort()).toEqual([2000, 2002, 2003, 2004]);
+    expect(sprayPorts(10, mulberry32Words(1), [], 2000, 2004).sort()).toEqual([2000, 2001, 2002, 2003, 2004]);
+    expect(sprayPorts(10, mulberry32Words(1), [2001], 2000, 2004).sort()).toEqual([2000, 2002, 2003, 2004]);
   });
 });
 
@@ -122,7 +112,7 @@ describe('birthday hit probability', () => {
     // 1 - (1 - 256/64512)^1024 ~ 0.983
     expect(p).toBeGreaterThan(0.98);
     expect(p).toBeLessThan(0.99);
-    const random = mulberry(42);
+    const random = mulberry32Words(42);
     let hits = 0;
     const trials = 200;
     for (let t = 0; t < trials; t++) {

@@ -3,20 +3,9 @@ import fc from 'fast-check';
 import { ReliableReceiver, ReliableSender } from '../../src/session/reliable.js';
 import { MAX_RETRIES, RELIABLE_MAX_PEER_WINDOW, RELIABLE_WINDOW } from '../../src/session/constants.js';
 import { InvalidArgumentError, WiremeshError } from '../../src/errors.js';
+import { mulberry32 } from '../../src/node/sim/index.js';
 
 const MAX_SEQ = 2 ** 32 - 1;
-
-/** Deterministic PRNG (mulberry32) for reproducible simulations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PipeOptions {
   loss: number;
@@ -118,7 +107,7 @@ class Simulation {
   private nextDrainAt: number;
 
   constructor(readonly opts: SimOptions) {
-    const random = prng(opts.seed);
+    const random = mulberry32(opts.seed);
     this.data = new LossyPipe<DataPacket>(random, opts.pipe);
     this.acks = new LossyPipe<AckPacket>(random, opts.pipe);
     this.sender = new ReliableSender<number>({ window: opts.senderWindow ?? opts.appCapacity });

@@ -1,6 +1,6 @@
 /** SeededRandom: reproducible streams, independent seeds, sane distribution and ranges. */
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../src/node/sim/index.js';
+import { SeededRandom, mulberry32, mulberry32Words, seededBytes } from '../../src/node/sim/index.js';
 
 describe('SeededRandom', () => {
   it('gives the same stream for the same seed and different streams for nearby or large seeds', () => {
@@ -45,5 +45,17 @@ describe('SeededRandom', () => {
     expect(a.chance(0)).toBe(false);
     expect(a.chance(1)).toBe(true);
     expect(a.nextUint32()).toBe(b.nextUint32());
+  });
+});
+
+describe('mulberry32', () => {
+  // Known answers: published figures (overlay benchmark identities, garbage-flood packets) depend on them.
+  it('keeps its exact output as words, numbers in [0, 1) and bytes', () => {
+    expect(mulberry32(1)()).toBe(0.6270739405881613);
+    const words = mulberry32Words(1);
+    expect([words(), words()]).toEqual([2693262067, 11749833]);
+    const bytes = new Uint8Array(8);
+    seededBytes(1)(bytes);
+    expect(Buffer.from(bytes).toString('hex')).toBe('f3c9ebfd2b30f05c');
   });
 });

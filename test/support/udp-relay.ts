@@ -4,6 +4,7 @@
  * loss, duplication and reordering, plus capture and injection of raw datagrams.
  */
 import dgram from 'node:dgram';
+import { mulberry32 } from '../../src/node/sim/index.js';
 
 export interface RelayOptions {
   target: { host: string; port: number };
@@ -25,18 +26,6 @@ export interface RelayCounters {
   reordered: { up: number; down: number };
   /** Dropped datagrams by first byte (packet type) and direction. */
   droppedByType: Map<string, number>;
-}
-
-/** Mulberry32: small, fast, seedable; tests must be reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class UdpRelay {
@@ -61,7 +50,7 @@ export class UdpRelay {
   private constructor(front: dgram.Socket, options: RelayOptions) {
     this.front = front;
     this.options = options;
-    this.random = seededRandom(options.seed ?? 1);
+    this.random = mulberry32(options.seed ?? 1);
     front.on('message', (msg, rinfo) => this.fromClient(msg, rinfo.address, rinfo.port));
   }
 

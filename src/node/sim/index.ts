@@ -60,5 +60,5 @@ export {
 } from './sim-nat.js';
 export { PERFECT_LINK, type LinkConditions } from './link-conditions.js';
 export { SIM_DROP_REASONS, totalDropped, type SimDropReason, type HostCounters } from './host-counters.js';
-export { SeededRandom, seededBytes } from './seeded-random.js';
+export { SeededRandom, mulberry32, mulberry32Words, seededBytes } from './seeded-random.js';
 export * from './constants.js';

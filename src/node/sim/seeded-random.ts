@@ -65,18 +65,31 @@ export class SeededRandom {
 }
 
 /**
- * mulberry32 as a byte filler: the tiny seeded generator the simulation tests and the overlay benchmark use
- * for identities and node nonces (their published figures depend on it, so it stays as it is). Not for secrets.
+ * mulberry32 (Tommy Ettinger's 32-bit generator): a stream of uint32 values from a 32-bit seed. The tiny
+ * seeded generator of the simulation tests, the lossy test relay, the garbage flood and the overlay
+ * benchmark (their published figures depend on its exact output, so it stays as it is). Not for secrets.
  */
-export function seededBytes(seed: number): (out: Uint8Array) => void {
+export function mulberry32Words(seed: number): () => number {
   let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** mulberry32 as uniform numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  const next = mulberry32Words(seed);
+  return () => next() / TWO_POW_32;
+}
+
+/** mulberry32 as a byte filler (the low byte of each word): identities and node nonces in simulations. */
+export function seededBytes(seed: number): (out: Uint8Array) => void {
+  const next = mulberry32Words(seed);
   return (out) => {
-    for (let i = 0; i < out.length; i++) {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-    }
+    for (let i = 0; i < out.length; i++) out[i] = next() & 0xff;
   };
 }
