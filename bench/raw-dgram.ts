@@ -110,30 +110,14 @@ async function finishSink(args: { warmupMs: number }): Promise<ArrivalSummary> {
   return meter.summarize(args.warmupMs);
 }
 
-async function blastNative(args: RawBlastArgs): Promise<RawBlastResult> {
-  const transport = await NativeUdpTransport.bind({ host: LOOPBACK, port: 0, socketBufferBytes: SOCKET_BUFFER_BYTES });
-  const payload = new Uint8Array(args.size).fill(0x5a);
-  const result = { sent: 0, sendErrors: 0, cpuMicros: 0 };
-  const cpuBefore = process.cpuUsage();
-  const done = (err: Error | null) => {
-    if (err) result.sendErrors++;
-  };
-  const end = performance.now() + args.durationMs;
-  while (performance.now() < end) {
-    for (let i = 0; i < BURST_PACKETS; i++) transport.send(payload, payload.length, LOOPBACK, args.port, done);
-    transport.flush();
-    result.sent += BURST_PACKETS;
-    await nextTurn();
-  }
-  const cpu = process.cpuUsage(cpuBefore);
-  result.cpuMicros = cpu.user + cpu.system;
-  await transport.close();
-  return result;
-}
-
+/**
+ * Sends `args.size`-byte datagrams to the sink for `args.durationMs`, paced like every other sender (a burst,
+ * then one turn), on node:dgram or the native batched transport.
+ */
 async function blast(args: RawBlastArgs): Promise<RawBlastResult> {
-  if (args.io === 'native') return blastNative(args);
-  const socket = await bindSocket();
+  const native = args.io === 'native';
+  const transport = native ? await NativeUdpTransport.bind({ host: LOOPBACK, port: 0, socketBufferBytes: SOCKET_BUFFER_BYTES }) : null;
+  const socket = native ? null : await bindSocket();
   const payload = Buffer.alloc(args.size, 0x5a);
   const result = { sent: 0, sendErrors: 0, cpuMicros: 0 };
   const cpuBefore = process.cpuUsage();
@@ -142,7 +126,12 @@ async function blast(args: RawBlastArgs): Promise<RawBlastResult> {
   };
   const end = performance.now() + args.durationMs;
   while (performance.now() < end) {
-    for (let i = 0; i < BURST_PACKETS; i++) socket.send(payload, 0, payload.length, args.port, LOOPBACK, done);
+    if (transport !== null) {
+      for (let i = 0; i < BURST_PACKETS; i++) transport.send(payload, payload.length, LOOPBACK, args.port, done);
+      transport.flush();
+    } else {
+      for (let i = 0; i < BURST_PACKETS; i++) socket!.send(payload, 0, payload.length, args.port, LOOPBACK, done);
+    }
     result.sent += BURST_PACKETS;
     await nextTurn();
   }
@@ -150,7 +139,8 @@ async function blast(args: RawBlastArgs): Promise<RawBlastResult> {
   await nextTurn();
   const cpu = process.cpuUsage(cpuBefore);
   result.cpuMicros = cpu.user + cpu.system;
-  await closeSocket(socket);
+  if (transport !== null) await transport.close();
+  else await closeSocket(socket!);
   return result;
 }
 

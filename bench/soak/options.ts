@@ -14,6 +14,7 @@ import {
   MIN_SOAK_NODES,
   MIN_SOAK_SECONDS,
 } from './constants.js';
+import type { SoakConfig } from './run.js';
 
 export const SOAK_USAGE = `usage: npm run soak -- [--nodes N] [--seconds S] [--seed N] [--sends-per-sec R] [--channels-per-sec R] [--sample-ms MS] [--maintenance default|fast] [--json] [--write]
   --nodes             node processes on 127.0.0.1, one bootstrap and N-1 joining (default ${DEFAULT_SOAK_NODES})
@@ -28,14 +29,8 @@ export const SOAK_USAGE = `usage: npm run soak -- [--nodes N] [--seconds S] [--s
   --samples FILE      write every sample of every process to FILE as JSON lines
 Exit status: 0 when every property held, 1 when one did not, 2 on a usage error.`;
 
-export interface SoakCliOptions {
-  nodes: number;
-  seconds: number;
-  seed: number;
-  sendsPerSec: number;
-  channelsPerSec: number;
-  sampleMs: number;
-  maintenance: 'default' | 'fast';
+/** The run's configuration (run.ts) plus what only the command line decides. */
+export interface SoakCliOptions extends Omit<SoakConfig, 'log'> {
   json: boolean;
   write: boolean;
   samplesFile: string | null;
